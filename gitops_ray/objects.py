@@ -1,0 +1,65 @@
+"""Plain-data Kubernetes objects: the one representation every pipeline step passes around."""
+
+from __future__ import annotations
+
+from typing import Any
+
+KubeObject = dict[str, Any]
+"""A Kubernetes object as plain JSON-compatible data (what YAML/JSON decoding gives)."""
+
+# Apply order (lightkube/Helm style): what others depend on goes first; prune runs in reverse.
+KIND_ORDER: tuple[str, ...] = (
+    "Namespace",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "PersistentVolumeClaim",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "Service",
+    "Deployment",
+    "StatefulSet",
+    "Job",
+    "RayCluster",
+    "Pod",
+    "Ingress",
+)
+
+
+def kind_rank(kind: str) -> int:
+    """Position of `kind` in the apply order; unknown kinds go after all known ones."""
+    try:
+        return KIND_ORDER.index(kind)
+    except ValueError:
+        return len(KIND_ORDER)
+
+
+def api_group(api_version: str) -> str:
+    """`apps/v1` -> `apps`; `v1` -> `` (the core group)."""
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def object_ref(obj: KubeObject) -> tuple[str, str, str, str]:
+    """(apiVersion, kind, namespace, name): identifies an object in messages, sets and sorting."""
+    meta = obj.get("metadata") or {}
+    return (
+        str(obj.get("apiVersion", "")),
+        str(obj.get("kind", "")),
+        str(meta.get("namespace") or ""),
+        str(meta.get("name") or ""),
+    )
+
+
+def describe(obj: KubeObject) -> str:
+    """`Pod default/foo` - how objects are named in logs and reports."""
+    _, kind, namespace, name = object_ref(obj)
+    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+
+
+def sort_key(obj: KubeObject) -> tuple[int, str, str, str]:
+    """Stable order inside a unit: kind order, then kind, namespace and name."""
+    api_version, kind, namespace, name = object_ref(obj)
+    return (kind_rank(kind), kind, namespace, name)

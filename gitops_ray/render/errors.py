@@ -1,0 +1,23 @@
+"""Errors of the pure core; each names the field it is about so users can find it in their YAML."""
+
+from __future__ import annotations
+
+
+class RenderError(Exception):
+    """A RayCluster cannot be rendered. `field` is a dotted path into the object (e.g. `spec.headGroupSpec`)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InvalidRayCluster(RenderError):
+    """KubeRay's validation (spec section 2) rejects the cluster; `message` is KubeRay's exact text."""
+
+
+class SchemaError(RenderError):
+    """The YAML does not have the shape of the RayCluster CRD (a type or a required field), as an API server would say."""

@@ -1,0 +1,106 @@
+"""The data that flows between pipeline steps: located problems, units of isolation, rendered units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gitops_ray.objects import KubeObject
+
+TARGET_PODS = "pods"
+TARGET_RAYCLUSTER = "raycluster"
+TARGETS = (TARGET_PODS, TARGET_RAYCLUSTER)
+TARGET_ANNOTATION = "gitops-ray.io/target"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad input, located: the file, the document (0-based), the object and the field."""
+
+    file: str
+    message: str
+    document: int | None = None
+    object: str = ""  # e.g. "RayCluster team-a/training"
+    field: str = ""  # dotted path, e.g. "spec.workerGroupSpecs[0].minReplicas"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.document is not None:
+            where += f": document {self.document}"
+        if self.object:
+            where += f" ({self.object})"
+        if self.field:
+            where += f": {self.field}"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "document": self.document,
+            "object": self.object,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, order=True)
+class UnitKey:
+    """A unit is named by its RayCluster: namespace and name (file stem for files without a RayCluster)."""
+
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """One YAML file: its documents, or the problems that make the whole file unusable."""
+
+    path: str  # repo-relative, POSIX separators
+    documents: tuple[KubeObject, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One RayCluster with the other documents of its file: the unit of isolation."""
+
+    key: UnitKey
+    source: str
+    raycluster: KubeObject | None
+    extras: tuple[KubeObject, ...] = ()
+    target: str = TARGET_PODS
+    document: int | None = None  # index of the RayCluster in its file
+
+
+@dataclass(frozen=True)
+class RenderedUnit:
+    """What a unit wants in the cluster. With problems, nothing of it is applied and nothing pruned."""
+
+    key: UnitKey
+    source: str
+    target: str = TARGET_PODS
+    objects: tuple[KubeObject, ...] = ()  # to apply, in apply order
+    preview: tuple[KubeObject, ...] = ()  # `raycluster` target: what KubeRay will create (rendered/ only)
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything a source asks for. `broken_sources` are files that failed as a whole: the units they
+    held are unknown, so every inventory recorded from those files is protected from pruning."""
+
+    units: tuple[RenderedUnit, ...] = ()
+    broken_sources: tuple[Problem, ...] = field(default=())
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        found = list(self.broken_sources)
+        for unit in self.units:
+            found.extend(unit.problems)
+        return tuple(found)
