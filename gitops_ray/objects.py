@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 KubeObject = dict[str, Any]
@@ -27,6 +28,29 @@ KIND_ORDER: tuple[str, ...] = (
     "Pod",
     "Ingress",
 )
+
+
+# Kinds that live outside namespaces: a document of these kinds never gets a namespace filled in.
+CLUSTER_SCOPED_KINDS: frozenset[str] = frozenset(
+    {
+        "Namespace",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "IngressClass",
+        "RuntimeClass",
+        "CSIDriver",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "Node",
+    }
+)
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def kind_rank(kind: str) -> int:
@@ -59,7 +83,12 @@ def describe(obj: KubeObject) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
-def sort_key(obj: KubeObject) -> tuple[int, str, str, str]:
-    """Stable order inside a unit: kind order, then kind, namespace and name."""
-    api_version, kind, namespace, name = object_ref(obj)
-    return (kind_rank(kind), kind, namespace, name)
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """`worker-2` before `worker-10`: digit runs compare as numbers."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text) if part)
+
+
+def sort_key(obj: KubeObject) -> tuple[int, str, str, tuple[tuple[int, int | str], ...], str]:
+    """Stable order inside a unit: kind order, then kind, namespace and name (numbers in names by value)."""
+    _, kind, namespace, name = object_ref(obj)
+    return (kind_rank(kind), kind, namespace, natural_key(name), name)

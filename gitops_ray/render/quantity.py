@@ -1,4 +1,4 @@
-"""Kubernetes resource quantities (`500m`, `1Gi`, `1e3`) as exact fractions, the way Go's resource.Quantity reads them."""
+"""Kubernetes resource quantities (`500m`, `1Gi`, `1e3`) as exact fractions, read as Go reads them."""
 
 from __future__ import annotations
 
@@ -42,7 +42,10 @@ def parse_quantity(value: object) -> Fraction:
     text = str(value).strip()
     match = _QUANTITY.match(text)
     if not match:
-        raise QuantityError(f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$', got {text!r}")
+        raise QuantityError(
+            "quantities must match the regular expression "
+            f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$', got {text!r}"
+        )
     number = Fraction(match["num"])
     if match["sign"] == "-":
         number = -number
