@@ -1,0 +1,256 @@
+"""`KubeApi`: the few calls the apply engine makes, as plain dicts over the official client's request path.
+
+Responses are decoded with `json.loads` (garbage collector paused) instead of the client's model classes:
+a LIST of thousands of Pods decodes several times faster, and the engine wants plain dicts anyway.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from gitops_ray.kube.counting import RequestCounter
+from gitops_ray.kube.errors import KubeError, request_error, unreachable_error
+from gitops_ray.kube.resources import (
+    BUILTIN_RESOURCES,
+    Resource,
+    discovery_path,
+    resources_from_discovery,
+)
+from gitops_ray.objects import KubeObject, describe, object_ref
+from gitops_ray.ownership import APPLYSET_ID_LABEL, APPLYSET_TOOLING_ANNOTATION, PARENT_API_VERSION, TOOLING
+
+APPLY_PATCH = "application/apply-patch+yaml"
+# (connect, read) seconds: fail fast when the API server is gone, allow slow LISTs of big namespaces.
+REQUEST_TIMEOUT = (5.0, 120.0)
+DELETE_WAIT_SECONDS = 120.0
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Decoding creates millions of small objects that all survive: cyclic GC passes over them are waste."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def decode_json(data: bytes) -> Any:
+    with _gc_paused():
+        return json.loads(data) if data else None
+
+
+class KubeApi:
+    """List, apply, create and delete objects and read inventory parents; every request is counted by verb."""
+
+    def __init__(self, api_client: Any, counter: RequestCounter, server: str = "") -> None:
+        self._client = api_client
+        self.counter = counter
+        self.server = server
+        self._discovered: dict[str, dict[str, Resource]] = {}
+
+    @property
+    def requests(self) -> dict[str, int]:
+        return self.counter.snapshot()
+
+    # -- resources -------------------------------------------------------------------------------
+
+    def resource(self, api_version: str, kind: str) -> Resource:
+        """Where `kind` lives; unknown kinds are looked up once per group version through discovery."""
+        known = BUILTIN_RESOURCES.get((api_version, kind))
+        if known is not None:
+            return known
+        if api_version not in self._discovered:
+            try:
+                body = self._request("GET", discovery_path(api_version), action="discover", target=kind)
+            except KubeError as error:
+                if not error.not_found:
+                    raise
+                body = {}
+            self._discovered[api_version] = resources_from_discovery(api_version, body or {})
+        found = self._discovered[api_version].get(kind)
+        if found is None:
+            raise KubeError(
+                f"the API server does not serve {api_version} {kind} (is its CRD installed?)",
+                404,
+                "NotFound",
+            )
+        return found
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str | None, label_selector: str = ""
+    ) -> list[KubeObject]:
+        """All objects of a kind in a namespace (all namespaces for None), with apiVersion/kind filled in."""
+        resource = self.resource(api_version, kind)
+        query = [("labelSelector", label_selector)] if label_selector else []
+        where = f" in namespace {namespace}" if resource.namespaced and namespace else ""
+        body = self._request(
+            "GET",
+            resource.collection_path(namespace),
+            query=query,
+            action="list",
+            target=f"{kind}{where}",
+            permission=resource.permission("list", namespace),
+        )
+        items: list[KubeObject] = list((body or {}).get("items") or [])
+        for item in items:
+            item["apiVersion"] = api_version
+            item["kind"] = kind
+        return items
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> KubeObject | None:
+        """One object, or None when it does not exist (used only while waiting for a delete to finish)."""
+        resource = self.resource(api_version, kind)
+        target = describe({"kind": kind, "metadata": {"namespace": namespace, "name": name}})
+        try:
+            body: KubeObject = self._request(
+                "GET",
+                resource.object_path(namespace, name),
+                action="get",
+                target=target,
+                permission=resource.permission("get", namespace),
+            )
+        except KubeError as error:
+            if error.not_found:
+                return None
+            raise
+        return body
+
+    def inventory_parents(self) -> list[KubeObject]:
+        """Every gitops-ray ApplySet parent in the cluster (units whose files are gone are found this way)."""
+        parents = self.list_objects(PARENT_API_VERSION, "ConfigMap", None, label_selector=APPLYSET_ID_LABEL)
+        return [
+            parent
+            for parent in parents
+            if ((parent.get("metadata") or {}).get("annotations") or {}).get(APPLYSET_TOOLING_ANNOTATION)
+            == TOOLING
+        ]
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def apply(self, obj: KubeObject, field_manager: str, dry_run: bool = False) -> KubeObject:
+        """Server-side apply with forced ownership; returns the object as the API server stored it."""
+        api_version, kind, namespace, name = object_ref(obj)
+        resource = self.resource(api_version, kind)
+        query = [("fieldManager", field_manager), ("force", "true"), *self._dry_run(dry_run)]
+        body: KubeObject = self._request(
+            "PATCH",
+            resource.object_path(namespace, name),
+            query=query,
+            body=obj,
+            content_type=APPLY_PATCH,
+            action="apply",
+            target=describe(obj),
+            permission=resource.permission("patch", namespace),
+        )
+        return body
+
+    def create(self, obj: KubeObject, field_manager: str, dry_run: bool = False) -> KubeObject:
+        """POST: fails with a conflict if an object of that name exists (apply would take it over)."""
+        api_version, kind, namespace, _ = object_ref(obj)
+        resource = self.resource(api_version, kind)
+        body: KubeObject = self._request(
+            "POST",
+            resource.collection_path(namespace),
+            query=[("fieldManager", field_manager), *self._dry_run(dry_run)],
+            body=obj,
+            action="create",
+            target=describe(obj),
+            permission=resource.permission("create", namespace),
+        )
+        return body
+
+    def delete(self, obj: KubeObject, dry_run: bool = False) -> bool:
+        """Delete exactly this object (its uid, when known, is a precondition); False if already gone."""
+        api_version, kind, namespace, name = object_ref(obj)
+        resource = self.resource(api_version, kind)
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        options["propagationPolicy"] = "Background"
+        uid = (obj.get("metadata") or {}).get("uid")
+        if uid:
+            options["preconditions"] = {"uid": uid}
+        try:
+            self._request(
+                "DELETE",
+                resource.object_path(namespace, name),
+                query=self._dry_run(dry_run),
+                body=options,
+                action="delete",
+                target=describe(obj),
+                permission=resource.permission("delete", namespace),
+            )
+        except KubeError as error:
+            if error.not_found:
+                return False
+            raise
+        return True
+
+    def wait_deleted(self, obj: KubeObject, timeout: float = DELETE_WAIT_SECONDS) -> None:
+        """Wait until a deleted object (graceful Pod termination) is gone, so its name can be reused."""
+        api_version, kind, namespace, name = object_ref(obj)
+        uid = (obj.get("metadata") or {}).get("uid")
+        deadline = time.monotonic() + timeout
+        while True:
+            live = self.get(api_version, kind, namespace, name)
+            if live is None or (uid and (live.get("metadata") or {}).get("uid") != uid):
+                return
+            if time.monotonic() >= deadline:
+                message = f"delete {describe(obj)}: still terminating after {timeout:.0f} s"
+                raise KubeError(message, 0, "Timeout")
+            time.sleep(0.5)
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _dry_run(dry_run: bool) -> list[tuple[str, str]]:
+        return [("dryRun", "All")] if dry_run else []
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        target: str,
+        permission: str = "",
+        query: list[tuple[str, str]] | None = None,
+        body: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> Any:
+        """One call through the client's request path; errors name the action, the object and the cause."""
+        try:
+            response = self._client.call_api(
+                path,
+                method,
+                query_params=query or [],
+                header_params={"Accept": "application/json", "Content-Type": content_type},
+                body=dict(body) if body is not None else None,
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+            try:
+                data: bytes = response.data
+            finally:
+                response.release_conn()
+        except ApiException as error:
+            if not error.status:
+                raise unreachable_error(action, target, error) from None
+            reason = str(error.reason)
+            raise request_error(action, target, error.status, error.body, reason, permission) from None
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise unreachable_error(action, target, error) from None
+        return decode_json(data)

@@ -1,0 +1,66 @@
+"""The real Kubernetes API server for tests marked `apiserver`: built once per machine (cached by
+scripts/k8s-testenv), started once per session on free 127.0.0.1 ports, stopped at the end."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gitops_ray.kube import KubeApi, connect
+
+TESTENV_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "k8s-testenv"
+
+
+def _testenv(*args: str) -> str:
+    """Run scripts/k8s-testenv; its last line of output is the answer (bin dir, kubeconfig path)."""
+    done = subprocess.run([str(TESTENV_SCRIPT), *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"scripts/k8s-testenv {' '.join(args)} failed:\n{done.stderr[-4000:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+class TestEnv:
+    """One etcd + kube-apiserver + kube-controller-manager. `stop()` then `start()` restarts it on new
+    ports with etcd's data kept (the same cluster, a new kubeconfig)."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, rundir: Path) -> None:
+        self.rundir = rundir
+        self.kubeconfig = ""
+
+    def start(self) -> None:
+        self.kubeconfig = _testenv("up", str(self.rundir))
+
+    def stop(self) -> None:
+        _testenv("down", str(self.rundir))
+
+    def connect(self) -> KubeApi:
+        """A fresh admin client (its request counters start at zero)."""
+        return connect(self.kubeconfig, None)
+
+
+@pytest.fixture(scope="session")
+def start_testenv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], TestEnv]]:
+    """Factory: each call starts one more API server; all are stopped when the session ends."""
+    _testenv("build")
+    started: list[TestEnv] = []
+
+    def start() -> TestEnv:
+        env = TestEnv(tmp_path_factory.mktemp("k8s-testenv"))
+        started.append(env)
+        env.start()
+        return env
+
+    yield start
+    for env in started:
+        env.stop()
+
+
+@pytest.fixture(scope="session")
+def apiserver(start_testenv: Callable[[], TestEnv]) -> TestEnv:
+    """The session's shared API server; tests isolate themselves with a namespace each."""
+    return start_testenv()
