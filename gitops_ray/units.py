@@ -89,6 +89,7 @@ class RenderedUnit:
     objects: tuple[KubeObject, ...] = ()  # to apply, in apply order
     preview: tuple[KubeObject, ...] = ()  # `raycluster` target: what KubeRay will create (rendered/ only)
     problems: tuple[Problem, ...] = ()
+    warnings: tuple[str, ...] = ()  # KubeRay's non-fatal validation warnings
 
     @property
     def ok(self) -> bool:
@@ -241,35 +242,40 @@ def _units_of_file(loaded: LoadedFile, default_target: str) -> tuple[list[Unit],
 
 
 def _duplicates(units: Sequence[Unit]) -> list[Unit]:
-    """Mark units that share a key, or declare an object another unit declares: neither is applied."""
-    first_unit: dict[UnitKey, Unit] = {}
-    first_object: dict[tuple[str, str, str, str], Unit] = {}
+    """Mark units that share a key, or declare an object another unit declares: none of them is applied
+    (which file should win is not ours to guess), and none is pruned."""
+    sources_of_key: dict[UnitKey, list[str]] = {}
+    units_of_object: dict[tuple[str, str, str, str], list[Unit]] = {}
+    for unit in units:
+        sources_of_key.setdefault(unit.key, []).append(unit.source)
+        for document in unit.extras:
+            units_of_object.setdefault(object_ref(document), []).append(unit)
     marked: list[Unit] = []
     for unit in units:
         problems: list[Problem] = []
-        if unit.key in first_unit:
+        others = [source for source in sources_of_key[unit.key] if source != unit.source]
+        if len(sources_of_key[unit.key]) > 1:
+            elsewhere = ", ".join(others) if others else "the same file"
             problems.append(
                 Problem(
                     file=unit.source,
                     document=unit.document,
                     object=f"RayCluster {unit.key}",
-                    message=f"{unit.key} is also defined in {first_unit[unit.key].source}",
+                    message=f"{unit.key} is defined more than once (also in {elsewhere})",
                 )
             )
-        else:
-            first_unit[unit.key] = unit
         for document in unit.extras:
             ref = object_ref(document)
-            other = first_object.get(ref)
-            if other is not None and other.key != unit.key:
+            owners = {owner.key for owner in units_of_object[ref]}
+            if len(owners) > 1:
+                elsewhere = ", ".join(sorted(o.source for o in units_of_object[ref] if o.key != unit.key))
                 problems.append(
                     Problem(
                         file=unit.source,
                         object=f"{ref[1]} {ref[2]}/{ref[3]}" if ref[2] else f"{ref[1]} {ref[3]}",
-                        message=f"also declared in {other.source}; an object belongs to one unit",
+                        message=f"also declared in {elsewhere}; an object belongs to one unit",
                     )
                 )
-            first_object.setdefault(ref, unit)
         marked.append(replace(unit, problems=unit.problems + tuple(problems)) if problems else unit)
     return marked
 
