@@ -3,8 +3,6 @@
 Every function takes the RayCluster as plain data after `defaults.apply_crd_defaults`.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from gitops_ray.objects import KubeObject
