@@ -3,7 +3,9 @@ scripts/k8s-testenv), started once per session on free 127.0.0.1 ports, stopped 
 
 from __future__ import annotations
 
+import re
 import subprocess
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +21,8 @@ def _testenv(*args: str) -> str:
     done = subprocess.run([str(TESTENV_SCRIPT), *args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"scripts/k8s-testenv {' '.join(args)} failed:\n{done.stderr[-4000:]}")
-    return done.stdout.strip().splitlines()[-1]
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 class TestEnv:
@@ -64,3 +67,24 @@ def start_testenv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 def apiserver(start_testenv: Callable[[], TestEnv]) -> TestEnv:
     """The session's shared API server; tests isolate themselves with a namespace each."""
     return start_testenv()
+
+
+@pytest.fixture
+def kube(apiserver: TestEnv) -> KubeApi:
+    """An admin client on the shared API server, with its own request counters."""
+    return apiserver.connect()
+
+
+@pytest.fixture
+def namespace(apiserver: TestEnv, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace per test; afterwards it goes, with the inventories in it first (so no later
+    sync, which sees every inventory in the cluster, prunes or reports another test's units)."""
+    admin = apiserver.connect()
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"t-{slug}-{zlib.crc32(request.node.nodeid.encode()) % 100_000:05d}"
+    admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, "test-setup")
+    yield name
+    for parent in admin.inventory_parents():
+        if parent["metadata"]["namespace"] == name:
+            admin.delete(parent)
+    admin.delete({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})

@@ -1,0 +1,70 @@
+"""The Kubernetes edge against a real API server: what each call sends and what it returns."""
+
+from __future__ import annotations
+
+import pytest
+
+from gitops_ray.kube import KubeApi, KubeError
+
+pytestmark = pytest.mark.apiserver
+
+
+def config_map(namespace: str, name: str, data: dict[str, str]) -> dict[str, object]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
+
+
+def test_apply_creates_the_object_and_returns_it_as_stored(kube: KubeApi, namespace: str) -> None:
+    stored = kube.apply(config_map(namespace, "settings", {"a": "1"}), "gitops-ray")
+
+    assert stored["data"] == {"a": "1"}
+    assert stored["metadata"]["managedFields"][0]["manager"] == "gitops-ray"
+    assert kube.requests == {"PATCH": 1}
+
+
+def test_list_objects_fills_in_api_version_and_kind(kube: KubeApi, namespace: str) -> None:
+    kube.apply(config_map(namespace, "settings", {"a": "1"}), "gitops-ray")
+
+    listed = kube.list_objects("v1", "ConfigMap", namespace)
+
+    assert [(o["apiVersion"], o["kind"], o["metadata"]["name"]) for o in listed] == [
+        ("v1", "ConfigMap", "settings")
+    ]
+
+
+def test_dry_run_apply_is_not_stored_and_not_counted_as_a_write(kube: KubeApi, namespace: str) -> None:
+    kube.apply(config_map(namespace, "settings", {"a": "1"}), "gitops-ray", dry_run=True)
+
+    assert kube.list_objects("v1", "ConfigMap", namespace) == []
+    assert kube.counter.writes == 0
+
+
+def test_create_refuses_to_take_over_an_existing_object(kube: KubeApi, namespace: str) -> None:
+    kube.apply(config_map(namespace, "settings", {"a": "1"}), "someone-else")
+
+    with pytest.raises(KubeError) as raised:
+        kube.create(config_map(namespace, "settings", {"a": "2"}), "gitops-ray")
+
+    assert raised.value.conflict
+    assert str(raised.value).startswith(f"create ConfigMap {namespace}/settings: ")
+    assert "already exists" in str(raised.value)
+
+
+def test_delete_with_the_uid_of_a_replaced_object_deletes_nothing(kube: KubeApi, namespace: str) -> None:
+    old = kube.apply(config_map(namespace, "settings", {"a": "1"}), "gitops-ray")
+    kube.delete(old)
+    kube.apply(config_map(namespace, "settings", {"a": "2"}), "someone-else")
+
+    with pytest.raises(KubeError) as raised:
+        kube.delete(old)
+
+    assert raised.value.conflict
+    assert [o["data"] for o in kube.list_objects("v1", "ConfigMap", namespace)] == [{"a": "2"}]
+
+
+def test_deleting_a_missing_object_reports_it_was_already_gone(kube: KubeApi, namespace: str) -> None:
+    assert kube.delete(config_map(namespace, "never-was", {})) is False
+
+
+def test_a_kind_the_server_does_not_serve_names_the_missing_crd(kube: KubeApi, namespace: str) -> None:
+    with pytest.raises(KubeError, match=r"does not serve example\.com/v1 Widget \(is its CRD installed\?\)"):
+        kube.list_objects("example.com/v1", "Widget", namespace)
