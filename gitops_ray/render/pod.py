@@ -24,6 +24,12 @@ from gitops_ray.render import cluster as rc
 from gitops_ray.render import names, raystart
 from gitops_ray.render.errors import InvalidRayCluster
 from gitops_ray.render.options import RenderOptions
+from gitops_ray.render.validate import (
+    GCS_STORAGE_PATH,
+    GCS_STORAGE_VOLUME,
+    parse_generic_version,
+    version_at_least,
+)
 
 HEAD_GROUP_LABEL_VALUE = "headgroup"
 
@@ -85,8 +91,6 @@ SHARED_MEMORY_VOLUME = "shared-mem"
 SHARED_MEMORY_PATH = "/dev/shm"
 RAY_LOGS_VOLUME = "ray-logs"
 RAY_LOGS_PATH = "/tmp/ray"
-GCS_STORAGE_VOLUME = "gcs-storage"
-GCS_STORAGE_PATH = "/data/gcs"
 RAY_TOKEN_VOLUME = "ray-token"
 RAY_TOKEN_PATH = "/var/run/secrets/ray.io/serviceaccount"
 AUTH_TOKEN_SECRET_KEY = "auth_token"
@@ -98,7 +102,6 @@ DEFAULT_SERVE_PORT = 8000
 HTTP_HEALTH_MIN_RAY_VERSION = (2, 53, 0)
 _HEALTH_COMMAND = "wget --tries 1 -T {timeout} -q -O- http://localhost:{port}/{path} | grep success"
 _INT32 = re.compile(r"^[+-]?[0-9]+$")
-_GENERIC_VERSION = re.compile(r"^\s*v?([0-9]+(?:\.[0-9]+)*)(.*)$", re.DOTALL)
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -150,30 +153,12 @@ def container_command(options: RenderOptions) -> list[str]:
     return list(options.shell_command)
 
 
-def parse_generic_version(text: str) -> tuple[int, ...]:
-    """k8s `version.ParseGeneric`: optional space and `v`, >= 2 numeric components, trailing text ignored.
-
-    Raises ValueError with k8s' message, e.g. `could not parse "nightly" as version`.
-    """
-    match = _GENERIC_VERSION.match(text)
-    if match is None:
-        raise ValueError(f'could not parse "{text}" as version')
-    components = match.group(1).split(".")
-    if len(components) < 2:
-        raise ValueError(f'illegal version string "{text}"')
-    if components[0].startswith("0") and components[0] != "0":
-        raise ValueError(f'illegal zero-prefixed version component "{components[0]}" in "{text}"')
-    return tuple(int(component) for component in components)
-
-
-def version_at_least(text: str, minimum: tuple[int, ...]) -> bool:
-    """True if `text` parses as a generic version >= `minimum` (missing components count as 0)."""
+def supports_http_health_probes(ray_version: str) -> bool:
+    """Ray >= 2.53 (k8s generic version parse) serves `/api/healthz`; anything unparsable gets exec probes."""
     try:
-        parsed = parse_generic_version(text)
+        return version_at_least(parse_generic_version(ray_version), HTTP_HEALTH_MIN_RAY_VERSION)
     except ValueError:
         return False
-    width = max(len(parsed), len(minimum))
-    return parsed + (0,) * (width - len(parsed)) >= minimum + (0,) * (width - len(minimum))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -634,7 +619,7 @@ def _set_probes(ray: dict[str, Any], node_type: str, params: dict[str, str], fac
         commands.append(_HEALTH_COMMAND.format(timeout=10, port=dashboard_port, path="api/gcs_healthz"))
 
     def handler(command_list: list[str]) -> dict[str, Any]:
-        if version_at_least(facts.ray_version, HTTP_HEALTH_MIN_RAY_VERSION):
+        if supports_http_health_probes(facts.ray_version):
             return {"httpGet": {"path": "/api/healthz", "port": agent_port}}
         return {"exec": {"command": ["bash", "-c", " && ".join(command_list)]}}
 
