@@ -1,0 +1,93 @@
+"""Who may talk to what: the autoscaler's ServiceAccount/Role/RoleBinding (spec 8) and the token-auth Secret.
+
+No ownerReferences: gitops-ray owns these objects through its ApplySet labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitops_ray.objects import KubeObject
+from gitops_ray.render import cluster as rc
+from gitops_ray.render import names
+from gitops_ray.render.pod import head_service_account_name
+
+GENERATED_SECRET_ANNOTATION = "gitops-ray.io/generated-secret"
+AUTH_TOKEN_KEY = "auth_token"
+AUTOSCALER_RULES: tuple[dict[str, Any], ...] = (
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "patch"]},
+    {"apiGroups": [""], "resources": ["pods/resize"], "verbs": ["patch"]},
+    {"apiGroups": ["ray.io"], "resources": ["rayclusters"], "verbs": ["get", "patch"]},
+)
+
+
+def _metadata(cluster: KubeObject, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": rc.namespace(cluster),
+        "labels": {
+            "ray.io/cluster": rc.name(cluster),
+            "app.kubernetes.io/name": "kuberay",
+            "app.kubernetes.io/created-by": "kuberay-operator",
+        },
+    }
+
+
+def autoscaler_rbac(cluster: KubeObject) -> list[KubeObject]:
+    """ServiceAccount, Role and RoleBinding when `enableInTreeAutoscaling` is true, else [].
+
+    A ServiceAccount named in the head template is the user's to provide (KubeRay does not create it either),
+    so only the default one, named after the cluster, is rendered.
+    """
+    if not rc.autoscaling_enabled(cluster):
+        return []
+    account = head_service_account_name(cluster)
+    role = names.check_name(rc.name(cluster))
+    objects: list[KubeObject] = []
+    if not rc.pod_spec(rc.head_group(cluster)).get("serviceAccountName"):
+        objects.append(
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _metadata(cluster, account)}
+        )
+    objects.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": _metadata(cluster, role),
+            "rules": [{key: list(value) for key, value in rule.items()} for rule in AUTOSCALER_RULES],
+        }
+    )
+    objects.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": _metadata(cluster, role),
+            "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": rc.namespace(cluster)}],
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+        }
+    )
+    return objects
+
+
+def auth_secret(cluster: KubeObject) -> KubeObject | None:
+    """The Secret holding Ray's auth token, when KubeRay would generate one; None otherwise.
+
+    KubeRay creates it for any `authOptions.mode` other than `disabled` (errata 7) unless the user names a
+    `secretName` or uses Kubernetes token auth. Its random token cannot live in Git, so the Secret is rendered
+    without data and marked: the apply engine creates it once with a random `auth_token` and never updates it.
+    """
+    auth = rc.spec(cluster).get("authOptions")
+    if auth is None or auth.get("mode") == "disabled":
+        return None
+    if auth.get("secretName") or auth.get("enableK8sTokenAuth"):
+        return None
+    name = rc.name(cluster)
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": names.check_name(name),
+            "namespace": rc.namespace(cluster),
+            "labels": {"ray.io/cluster": name},
+            "annotations": {GENERATED_SECRET_ANNOTATION: AUTH_TOKEN_KEY},
+        },
+    }
