@@ -217,7 +217,10 @@ def recreate_hash(cluster: KubeObject) -> str:
     for group in spec.get("workerGroupSpecs") or []:
         for key in ("replicas", "minReplicas", "maxReplicas"):
             group.pop(key, None)
-        (group.get("scaleStrategy") or {}).pop("workersToDelete", None)
+        scale_strategy = group.pop("scaleStrategy", None) or {}
+        scale_strategy.pop("workersToDelete", None)
+        if scale_strategy:
+            group["scaleStrategy"] = scale_strategy
     digest = hashlib.sha1(canonical_json(spec).encode()).digest()
     return base64.b32hexencode(digest).decode().rstrip("=")
 
