@@ -27,7 +27,7 @@ json_values = st.recursive(
     ),
     max_leaves=8,
 )
-names = st.sampled_from(["ray-head", "ray-worker", "a", "g1", "Group-A", "x" * 60, "", "1abc", "-x"])
+names = st.sampled_from(["ray-head", "ray-worker", "a", "g1", "Group-A", "x" * 60, "1abc", "-x"])
 quantities = st.sampled_from(["1", "500m", "1Gi", "2.5", "40G", "0", "abc", 3, 0.5, "-1", "1e3", None, True])
 resource_names = st.sampled_from(
     [
@@ -40,8 +40,8 @@ resource_names = st.sampled_from(
     ]
 )
 params = st.dictionaries(
-    st.sampled_from(["num-cpus", "port", "block", "resources", "dashboard-port", "labels", "log-color", "x"]),
-    st.sampled_from(["1", "true", "false", "0", "'{\"TPU\": 4}'", "{", "6380", ""]) | json_values,
+    st.sampled_from(["num-cpus", "port", "block", "resources", "dashboard-port", "log-color", "memory", "x"]),
+    st.sampled_from(["1", "true", "false", "0", "'{\"TPU\": 4}'", "{", "6380", "", "TRUE"]),
     max_size=4,
 )
 env = st.lists(
@@ -51,36 +51,34 @@ env = st.lists(
     ),
     max_size=3,
 )
-containers = st.lists(
-    st.fixed_dictionaries(
-        {"name": names, "image": st.just("rayproject/ray:2.53.0")},
-        optional={
-            "command": st.lists(st.sampled_from(["echo 1", "ray start", "python x.py"]), max_size=2),
-            "args": st.lists(st.text(max_size=10), max_size=2),
-            "env": env,
-            "ports": st.lists(
-                st.fixed_dictionaries(
-                    {"containerPort": st.integers(1, 65535)},
-                    optional={"name": st.sampled_from(["metrics", "serve", "dashboard", "gcs-server"])},
-                ),
-                max_size=3,
+container = st.fixed_dictionaries(
+    {"name": names, "image": st.just("rayproject/ray:2.53.0")},
+    optional={
+        "command": st.lists(st.sampled_from(["echo 1", "ray start", "python x.py"]), max_size=2),
+        "args": st.lists(st.text(max_size=10), max_size=2),
+        "env": env,
+        "ports": st.lists(
+            st.fixed_dictionaries(
+                {"containerPort": st.integers(1, 65535)},
+                optional={"name": st.sampled_from(["metrics", "serve", "dashboard", "gcs-server"])},
             ),
-            "resources": st.fixed_dictionaries(
-                {},
-                optional={
-                    "limits": st.dictionaries(resource_names, quantities, max_size=3),
-                    "requests": st.dictionaries(resource_names, quantities, max_size=3),
-                },
-            ),
-        },
-    ),
-    max_size=2,
+            max_size=3,
+        ),
+        "resources": st.fixed_dictionaries(
+            {},
+            optional={
+                "limits": st.dictionaries(resource_names, quantities, max_size=3),
+                "requests": st.dictionaries(resource_names, quantities, max_size=3),
+            },
+        ),
+    },
 )
-templates = st.fixed_dictionaries({"spec": st.fixed_dictionaries({"containers": containers})}) | json_values
+containers = st.lists(container, min_size=1, max_size=2)
+templates = st.fixed_dictionaries({"spec": st.fixed_dictionaries({"containers": containers})})
 groups = st.fixed_dictionaries(
     {"groupName": names, "template": templates},
     optional={
-        "replicas": st.integers(-2, 6) | json_values,
+        "replicas": st.integers(-2, 6),
         "minReplicas": st.integers(-1, 4),
         "maxReplicas": st.integers(-1, 8),
         "numOfHosts": st.integers(1, 3),
@@ -124,18 +122,54 @@ rayclusters = st.fixed_dictionaries(
         "apiVersion": st.just("ray.io/v1"),
         "kind": st.just("RayCluster"),
         "metadata": st.fixed_dictionaries(
-            {"name": st.sampled_from(["raycluster-a", "b", "x" * 54, "1bad", "ok-cluster"])},
+            {"name": st.sampled_from(["raycluster-a", "b", "ok-cluster", "c" * 53])},
             optional={"namespace": st.sampled_from(["default", "ml"]), "annotations": annotations},
         ),
-        "spec": specs | json_values,
+        "spec": specs,
     }
 )
+
+
+def with_junk(raycluster: dict[str, Any], path: list[str], junk: Any) -> dict[str, Any]:
+    """The cluster with `junk` put at `path` (creating maps on the way)."""
+    changed = copy.deepcopy(raycluster)
+    node = changed
+    for key in path[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[path[-1]] = junk
+    return changed
+
+
+junk_paths = st.sampled_from(
+    [
+        ["metadata", "name"],
+        ["metadata", "annotations"],
+        ["spec"],
+        ["spec", "headGroupSpec"],
+        ["spec", "headGroupSpec", "template"],
+        ["spec", "headGroupSpec", "template", "spec", "containers"],
+        ["spec", "headGroupSpec", "rayStartParams"],
+        ["spec", "headGroupSpec", "rayStartParams", "num-cpus"],
+        ["spec", "workerGroupSpecs"],
+        ["spec", "headGroupSpec", "headService"],
+        ["spec", "autoscalerOptions"],
+        ["spec", "gcsFaultToleranceOptions"],
+        ["spec", "rayVersion"],
+        ["spec", "enableInTreeAutoscaling"],
+    ]
+)
+odd_names = st.sampled_from(["", "x" * 54, "1bad", "Upper", "-x", "a.b"])
+malformed_rayclusters = st.tuples(rayclusters, junk_paths, json_values).map(
+    lambda t: with_junk(*t)
+) | st.tuples(rayclusters, odd_names).map(lambda t: with_junk(t[0], ["metadata", "name"], t[1]))
 
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY_SETTINGS
-@given(rayclusters)
+@given(rayclusters | malformed_rayclusters)
 def test_rendering_raises_only_render_errors_and_never_mutates_its_input(raycluster: dict[str, Any]) -> None:
     before = copy.deepcopy(raycluster)
     with contextlib.suppress(RenderError):
