@@ -28,14 +28,11 @@ from gitops_ray.units import (
 
 
 def with_membership(obj: KubeObject, key: UnitKey) -> KubeObject:
-    """A copy of `obj` labelled as a member of the unit's ApplySet."""
-    labelled = copy.deepcopy(obj)
-    metadata = labelled.setdefault("metadata", {})
-    metadata["labels"] = {
-        **(metadata.get("labels") or {}),
-        **ownership.membership_labels(key.name, key.namespace),
-    }
-    return labelled
+    """`obj` labelled as a member of the unit's ApplySet (a new object and metadata; the rest is shared,
+    and nothing downstream mutates objects in place)."""
+    metadata = obj.get("metadata") or {}
+    labels = {**(metadata.get("labels") or {}), **ownership.membership_labels(key.name, key.namespace)}
+    return {**obj, "metadata": {**metadata, "labels": labels}}
 
 
 def raycluster_for_apply(raycluster: KubeObject) -> KubeObject:

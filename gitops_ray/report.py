@@ -27,6 +27,9 @@ SECRET_VALUE_FIELDS = ("data", "stringData")
 class _Dumper(yaml.SafeDumper):
     """Block style, sorted keys, multi-line strings as literal blocks (readable in diffs)."""
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # shared sub-objects are written out in full, never as YAML anchors
+
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     style = "|" if "\n" in text else None
