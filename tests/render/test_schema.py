@@ -12,7 +12,7 @@ from gitops_ray.render.schema import conform, raycluster_schema
 
 
 def raycluster(
-    head: dict[str, Any] | None = None, workers: list[Any] | None = None, **spec: Any
+    head: dict[str, Any] | None = None, workers: Any = None, **spec: Any
 ) -> dict[str, Any]:
     """A minimal valid RayCluster; `head`/`workers` replace the groups, `spec` adds top-level fields."""
     head_group = (
