@@ -196,10 +196,11 @@ def fields_leaves(fields: Mapping[str, Any], prefix: FieldPath = ()) -> Iterator
 
 
 def object_leaves(obj: Any, prefix: FieldPath = (), field: str = "") -> Iterator[FieldPath]:
-    """Leaf paths of the fields an object sets (empty values set nothing), keyed lists by their merge keys."""
+    """Leaf paths of the fields an object sets, keyed lists by their merge keys. Nulls and empty maps and
+    lists set nothing (so they claim no fields that others add beneath them)."""
     if isinstance(obj, dict):
         for name, value in obj.items():
-            if not _is_unset(value):
+            if value is not None and value != {} and value != []:
                 yield from object_leaves(value, (*prefix, f"f:{name}"), name)
         return
     if isinstance(obj, list):

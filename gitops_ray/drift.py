@@ -101,23 +101,27 @@ class Health:
 
 @dataclass(frozen=True)
 class UnitDrift:
-    """Drift, health and problems of one unit."""
+    """Drift, health and problems of one unit. `health` None: the unit was not compared with a cluster
+    (render-only runs), so neither drift nor health is known."""
 
     key: UnitKey
     source: str
     objects: tuple[ObjectDrift, ...]
-    health: Health
+    health: Health | None
     problems: tuple[Problem, ...] = ()
 
     @property
     def in_sync(self) -> bool:
-        return not self.problems and all(obj.state == "in-sync" for obj in self.objects)
+        return self.status == "in-sync"
 
     @property
     def status(self) -> str:
+        """`broken` (problems), `unknown` (not compared), `drifted` or `in-sync`."""
         if self.problems:
             return "broken"
-        return "in-sync" if self.in_sync else "drifted"
+        if self.health is None:
+            return "unknown"
+        return "in-sync" if all(obj.state == "in-sync" for obj in self.objects) else "drifted"
 
     def state_counts(self) -> dict[str, int]:
         """Objects per state, in DRIFT_STATES order, states with no object left out."""
@@ -134,7 +138,7 @@ class UnitDrift:
             "status": self.status,
             "counts": self.state_counts(),
             "objects": [obj.as_dict() for obj in self.objects if obj.state != "in-sync"],
-            "health": self.health.as_dict(),
+            "health": self.health.as_dict() if self.health else None,
             "problems": [problem.as_dict() for problem in self.problems],
         }
 
@@ -156,7 +160,8 @@ class UnitDrift:
                 *rows,
                 "",
             ]
-        lines += [f"**Health:** {self.health.text()}", ""]
+        health = self.health.text() if self.health else "unknown (not compared with a cluster)"
+        lines += [f"**Health:** {health}", ""]
         if self.problems:
             lines += ["## Problems", "", *(f"- {_escape(str(problem))}" for problem in self.problems), ""]
         return "\n".join(lines)
@@ -344,18 +349,20 @@ def drift_summary(drifts: Iterable[UnitDrift]) -> dict[str, Any]:
     """`drift/summary.json`: totals, then one line per cluster sorted by namespace/name."""
     units = sorted(drifts, key=lambda drift: drift.key)
     objects = {state: sum(unit.state_counts().get(state, 0) for unit in units) for state in DRIFT_STATES}
-    heads = [unit.health.head_ready for unit in units if unit.health.head_ready is not None]
+    healths = [unit.health for unit in units if unit.health is not None]
+    heads = [health.head_ready for health in healths if health.head_ready is not None]
     return {
         "clusters": len(units),
         "in_sync": sum(1 for unit in units if unit.status == "in-sync"),
         "drifted": sum(1 for unit in units if unit.status == "drifted"),
         "broken": sum(1 for unit in units if unit.status == "broken"),
+        "unknown": sum(1 for unit in units if unit.status == "unknown"),
         "objects": objects,
         "health": {
             "heads_ready": sum(1 for ready in heads if ready),
             "heads": len(heads),
-            "workers_ready": sum(unit.health.workers_ready for unit in units),
-            "workers_desired": sum(unit.health.workers_desired for unit in units),
+            "workers_ready": sum(health.workers_ready for health in healths),
+            "workers_desired": sum(health.workers_desired for health in healths),
         },
         "units": [
             {
@@ -363,7 +370,7 @@ def drift_summary(drifts: Iterable[UnitDrift]) -> dict[str, Any]:
                 "source": unit.source,
                 "status": unit.status,
                 "counts": unit.state_counts(),
-                "health": unit.health.as_dict(),
+                "health": unit.health.as_dict() if unit.health else None,
             }
             for unit in units
         ],
