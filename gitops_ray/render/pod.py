@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import marshal
 import re
 import uuid
 from dataclasses import dataclass
@@ -710,7 +711,10 @@ def _drop_empty_annotations(pod: KubeObject) -> KubeObject:
 
 def render_head_pod(cluster: KubeObject, options: RenderOptions) -> KubeObject:
     """The head Pod `<cluster>-head` of a defaulted, validated RayCluster."""
-    facts = _ClusterFacts.of(cluster, options)
+    return _head_pod(cluster, _ClusterFacts.of(cluster, options), options)
+
+
+def _head_pod(cluster: KubeObject, facts: _ClusterFacts, options: RenderOptions) -> KubeObject:
     template, params = _head_template(cluster, facts, options)
     pod = _build_pod(template, raystart.HEAD, params, facts, options)
     pod["metadata"]["annotations"][RECREATE_HASH_ANNOTATION] = recreate_hash(cluster)
@@ -724,11 +728,16 @@ def render_worker_pods(cluster: KubeObject, group_index: int, options: RenderOpt
     Single-host: `<prefix><i>` for i < desired. Multi-host (numOfHosts > 1, RayMultiHostIndexing on):
     `<prefix><replica>-<host>` with replica-name and host-index labels. Scaling up never renames a pod.
     """
+    return _worker_pods(cluster, group_index, _ClusterFacts.of(cluster, options), options)
+
+
+def _worker_pods(
+    cluster: KubeObject, group_index: int, facts: _ClusterFacts, options: RenderOptions
+) -> list[KubeObject]:
     group = rc.worker_groups(cluster)[group_index]
     replicas = rc.desired_replicas(group)
     if replicas == 0:
         return []
-    facts = _ClusterFacts.of(cluster, options)
     template, params = _worker_template(cluster, group_index, facts, options)
     base = _drop_empty_annotations(_build_pod(template, raystart.WORKER, params, facts, options))
     group_name = str(group.get("groupName") or "")
@@ -753,7 +762,14 @@ def render_worker_pods(cluster: KubeObject, group_index: int, options: RenderOpt
 
 
 def _stamp(base: KubeObject, name: str, labels: dict[str, str]) -> KubeObject:
-    pod: KubeObject = _copy_tree(base)
+    """A copy of the group's pod with its own name and index labels; every pod owns all of its data.
+
+    marshal copies plain data in C (the bulk of rendering time); YAML may hold values it cannot copy.
+    """
+    try:
+        pod: KubeObject = marshal.loads(marshal.dumps(base))
+    except ValueError:
+        pod = _copy_tree(base)
     pod["metadata"]["name"] = name
     pod["metadata"]["labels"].update(labels)
     return pod
@@ -767,7 +783,8 @@ def render_pods(cluster: KubeObject, options: RenderOptions) -> list[KubeObject]
     """
     if rc.spec(cluster).get("suspend"):
         return []
-    pods = [render_head_pod(cluster, options)]
+    facts = _ClusterFacts.of(cluster, options)
+    pods = [_head_pod(cluster, facts, options)]
     for group_index in range(len(rc.worker_groups(cluster))):
-        pods.extend(render_worker_pods(cluster, group_index, options))
+        pods.extend(_worker_pods(cluster, group_index, facts, options))
     return pods
