@@ -146,7 +146,8 @@ def _has_volume(pod_spec: dict[str, Any], name: str) -> bool:
 
 
 def _string_map(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in (value or {}).items()}
+    """A YAML map as Go's map[string]string reads it (a null value is the empty string)."""
+    return {str(k): "" if v is None else str(v) for k, v in (value or {}).items()}
 
 
 def container_command(options: RenderOptions) -> list[str]:
@@ -350,7 +351,7 @@ def _autoscaler_container(
     """The `autoscaler` sidecar (5.11): defaults, token auth env, then `autoscalerOptions` overrides."""
     container: dict[str, Any] = {
         "name": AUTOSCALER_CONTAINER_NAME,
-        "image": ray.get("image", ""),
+        "image": ray.get("image"),
         "imagePullPolicy": "IfNotPresent",
         "env": [
             _field_env("RAY_CLUSTER_NAME", f"metadata.labels['{CLUSTER_LABEL}']"),
@@ -375,6 +376,8 @@ def _autoscaler_container(
     for key in ("command", "args"):
         if overrides.get(key):
             container[key] = overrides[key]
+    if not container["image"]:
+        del container["image"]  # Go's omitempty
     return container
 
 
@@ -485,12 +488,11 @@ def _wait_gcs_ready_container(
     """Spec 5.10: waits for the GCS; env and mounts are copies of the Ray container's at this moment."""
     container: dict[str, Any] = {
         "name": WAIT_GCS_READY_CONTAINER_NAME,
-        "image": ray.get("image", ""),
         "command": container_command(options),
         "args": [WAIT_GCS_READY_ARGS_TEMPLATE % (facts.fqdn, facts.head_port, facts.fqdn, facts.head_port)],
         "resources": {"limits": dict(SMALL_CONTAINER_RESOURCES), "requests": dict(SMALL_CONTAINER_RESOURCES)},
     }
-    for key in ("imagePullPolicy", "env", "volumeMounts"):
+    for key in ("image", "imagePullPolicy", "env", "volumeMounts"):
         if ray.get(key):
             container[key] = _copy_tree(ray[key])
     if ray.get("securityContext") is not None:

@@ -337,6 +337,15 @@ def test_ray_container_command(
     assert (rendered["command"], rendered["args"]) == (expected_command, expected_args)
 
 
+def test_null_ray_start_param_is_an_empty_value() -> None:
+    cluster = instance()
+    head_group(cluster)["rayStartParams"] = {"object-store-memory": None}
+
+    args = ray_container(render_head_pod(cluster, OPTIONS))["args"][0]
+
+    assert " --object-store-memory= " in args
+
+
 def test_overwrite_annotation_in_the_group_template_also_keeps_the_command() -> None:
     cluster = instance()
     head_group(cluster)["template"]["metadata"]["annotations"] = {"ray.io/overwrite-container-cmd": "TRUE"}
