@@ -199,11 +199,18 @@ class CommitBack:
         )
         if outcome.ok:
             return True
-        if "[rejected]" in outcome.stdout:
-            log.info("git.push_rejected", branch=branch, reason=last_lines(outcome.stdout, 1))
+        refusal = _refusal(outcome.stdout)
+        if refusal.startswith("[rejected]"):
+            log.info("git.push_rejected", branch=branch, reason=refusal)
             return False
-        if "[remote rejected]" in outcome.stdout:
-            raise PushRejected(
-                f"{self.source.display_url} refused the push to {branch!r}: {last_lines(outcome.stdout, 1)}"
-            )
+        if refusal:
+            raise PushRejected(f"{self.source.display_url} refused the push to {branch!r}: {refusal}")
         raise RemoteUnavailable(f"cannot push to {self.source.display_url}: {last_lines(outcome.stderr)}")
+
+
+def _refusal(porcelain: str) -> str:
+    """The reason of a refused ref in `git push --porcelain` output (`!<TAB>src:dst<TAB>reason`), or ""."""
+    for line in porcelain.splitlines():
+        if line.startswith("!"):
+            return line.split("\t")[-1].strip()
+    return ""
