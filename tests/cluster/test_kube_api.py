@@ -10,7 +10,12 @@ pytestmark = pytest.mark.apiserver
 
 
 def config_map(namespace: str, name: str, data: dict[str, str]) -> dict[str, object]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": data,
+    }
 
 
 def test_apply_creates_the_object_and_returns_it_as_stored(kube: KubeApi, namespace: str) -> None:
