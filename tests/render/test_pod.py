@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from gitops_ray.objects import KubeObject
+from gitops_ray.render.cluster import is_gcs_ft_enabled
 from gitops_ray.render.options import FeatureGates, RenderOptions
 from gitops_ray.render.pod import (
     WAIT_GCS_READY_ARGS_TEMPLATE,
@@ -1005,6 +1006,33 @@ def test_ft_options_without_address_still_set_an_empty_redis_address_env() -> No
         {"name": "RAY_external_storage_namespace", "value": STABLE_STORAGE_NAMESPACE},
         {"name": "RAY_REDIS_ADDRESS"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("annotations", "ft_options", "expected"),
+    [
+        pytest.param({"ray.io/ft-enabled": "true"}, None, True, id="annotation-true"),
+        pytest.param({"ray.io/ft-enabled": "TRUE"}, None, True, id="annotation-any-case"),
+        pytest.param({"ray.io/ft-enabled": "false"}, None, False, id="annotation-false"),
+        pytest.param({}, {}, True, id="empty-options"),
+        pytest.param({}, None, False, id="nothing"),
+    ],
+)
+def test_gcs_fault_tolerance_enabled_tv_e10(
+    annotations: dict[str, str], ft_options: dict[str, Any] | None, expected: bool
+) -> None:
+    cluster = instance()
+    cluster["metadata"]["annotations"] = annotations
+    if ft_options is not None:
+        cluster["spec"]["gcsFaultToleranceOptions"] = ft_options
+
+    head = render_head_pod(cluster, OPTIONS)
+    worker_env = env_names(ray_container(first_worker(cluster)))
+
+    assert is_gcs_ft_enabled(cluster) is expected
+    assert head["metadata"]["annotations"]["ray.io/ft-enabled"] == str(expected).lower()
+    assert ("ray.io/external-storage-namespace" in head["metadata"]["annotations"]) is expected
+    assert ("RAY_gcs_rpc_server_reconnect_timeout_s" in worker_env) is expected
 
 
 @pytest.mark.parametrize(
