@@ -150,11 +150,6 @@ def _string_map(value: Any) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in (value or {}).items()}
 
 
-def container_command(options: RenderOptions) -> list[str]:
-    """`/bin/bash -c --`, or `-cl` with the login shell (TV-E9)."""
-    return list(options.shell_command)
-
-
 def supports_http_health_probes(ray_version: str) -> bool:
     """Ray >= 2.53 (k8s generic version parse) serves `/api/healthz`; anything unparsable gets exec probes."""
     try:
@@ -233,9 +228,10 @@ def recreate_hash(cluster: KubeObject) -> str:
 
 @dataclass(frozen=True)
 class _ClusterFacts:
+    """Cluster-level answers computed once per render, not once per group or pod."""
+
     name: str
     namespace: str
-    head_service: str
     fqdn: str
     head_port: str
     crd: str
@@ -254,7 +250,6 @@ class _ClusterFacts:
         return cls(
             name=rc.name(cluster),
             namespace=rc.namespace(cluster),
-            head_service=rc.head_service_name(cluster),
             fqdn=rc.head_fqdn(cluster, options),
             head_port=rc.head_port(cluster),
             crd=rc.originated_from_crd(cluster),
@@ -360,7 +355,7 @@ def _autoscaler_container(
             _env("KUBERAY_CRD_VER", "v1"),
             _env("KUBERAY_GEN_AUTOSCALER_START_CMD", AUTOSCALER_START_CMD),
         ],
-        "command": container_command(options),
+        "command": options.shell_command,
         "args": [AUTOSCALER_START_CMD],
         "resources": {"limits": dict(AUTOSCALER_RESOURCES), "requests": dict(AUTOSCALER_RESOURCES)},
     }
@@ -488,7 +483,7 @@ def _wait_gcs_ready_container(
     """Spec 5.10: waits for the GCS; env and mounts are copies of the Ray container's at this moment."""
     container: dict[str, Any] = {
         "name": WAIT_GCS_READY_CONTAINER_NAME,
-        "command": container_command(options),
+        "command": options.shell_command,
         "args": [WAIT_GCS_READY_ARGS_TEMPLATE % (facts.fqdn, facts.head_port, facts.fqdn, facts.head_port)],
         "resources": {"limits": dict(SMALL_CONTAINER_RESOURCES), "requests": dict(SMALL_CONTAINER_RESOURCES)},
     }
@@ -564,7 +559,7 @@ def _set_command(
     if str(annotations.get(OVERWRITE_CMD_ANNOTATION, "")).lower() == "true" or "ray start" in user:
         return
     generated = ULIMIT_PREFIX + start
-    ray["command"] = container_command(options)
+    ray["command"] = options.shell_command
     ray["args"] = [f"{user} && {generated}" if user else generated]
 
 
