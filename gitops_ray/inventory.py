@@ -134,7 +134,7 @@ def shrink(inventory: Inventory, refs: Iterable[MemberRef]) -> Inventory:
 
 def inventory_parent(inventory: Inventory) -> KubeObject:
     """The parent ConfigMap to server-side apply; the same inventory always gives the same manifest."""
-    members = sorted(inventory.members, key=MemberRef.sort_key)
+    members = inventory.members
     annotations = {
         APPLYSET_TOOLING_ANNOTATION: TOOLING,
         APPLYSET_GROUP_KINDS_ANNOTATION: ",".join(sorted({ref.group_kind for ref in members})),
