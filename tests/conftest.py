@@ -70,6 +70,12 @@ def apiserver(start_testenv: Callable[[], TestEnv]) -> TestEnv:
 
 
 @pytest.fixture
+def apiserver_kubeconfig(apiserver: TestEnv) -> str:
+    """Path of the shared API server's admin kubeconfig (for tests that run the CLI or derive identities)."""
+    return apiserver.kubeconfig
+
+
+@pytest.fixture
 def kube(apiserver: TestEnv) -> KubeApi:
     """An admin client on the shared API server, with its own request counters."""
     return apiserver.connect()

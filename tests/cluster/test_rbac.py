@@ -1,0 +1,104 @@
+"""deploy/rbac.yaml is enough to sync, and a permission short of it fails with an error that names it."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from clusterkit import names, raycluster, sync, write_source
+
+from gitops_ray.kube import KubeApi, connect
+from gitops_ray.objects import KubeObject
+
+pytestmark = pytest.mark.apiserver
+
+RBAC_YAML = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
+CONTROLLER_NAMESPACE = "gitops-ray"
+
+
+def deploy_rbac() -> list[KubeObject]:
+    return [doc for doc in yaml.safe_load_all(RBAC_YAML.read_text()) if doc]
+
+
+def renamed(objects: list[KubeObject], name: str) -> list[KubeObject]:
+    """The same ServiceAccount, ClusterRole and binding under another name."""
+    copies = copy.deepcopy(objects)
+    for obj in copies:
+        obj["metadata"]["name"] = name
+        if obj["kind"] == "ClusterRoleBinding":
+            obj["roleRef"]["name"] = name
+            obj["subjects"][0]["name"] = name
+    return copies
+
+
+def service_account_kubeconfig(admin: KubeApi, admin_kubeconfig: str, account: str, out: Path) -> str:
+    """A kubeconfig that authenticates with the token kube-controller-manager issues for `account`."""
+    deadline = time.monotonic() + 30
+    token = ""
+    while not token and time.monotonic() < deadline:  # bounded polling for the token controller
+        for secret in admin.list_objects("v1", "Secret", CONTROLLER_NAMESPACE):
+            annotations = secret["metadata"].get("annotations") or {}
+            if annotations.get("kubernetes.io/service-account.name") == account and secret.get(
+                "data", {}
+            ).get("token"):
+                token = base64.b64decode(secret["data"]["token"]).decode()
+        if not token:
+            time.sleep(0.2)
+    assert token, f"no token for ServiceAccount {CONTROLLER_NAMESPACE}/{account} after 30 s"
+    config = yaml.safe_load(Path(admin_kubeconfig).read_text())
+    config["users"] = [{"name": account, "user": {"token": token}}]
+    config["contexts"][0]["context"]["user"] = account
+    out.write_text(yaml.safe_dump(config))
+    return str(out)
+
+
+def install(admin: KubeApi, objects: list[KubeObject]) -> None:
+    admin.apply(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CONTROLLER_NAMESPACE}}, "test-setup"
+    )
+    for obj in objects:
+        admin.apply(obj, "test-setup")
+
+
+def test_the_deployed_cluster_role_is_enough_to_sync(
+    kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    install(kube, deploy_rbac())
+    as_controller = connect(
+        service_account_kubeconfig(kube, apiserver_kubeconfig, "gitops-ray", tmp_path / "kc"), None
+    )
+    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+
+    result = sync(tmp_path / "src", as_controller)
+
+    assert result.ok, result
+    assert names(kube, "Pod", namespace) == ["demo-head", "demo-small-worker-0"]
+
+
+def test_a_missing_permission_fails_with_an_error_naming_it(
+    kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    less = renamed(deploy_rbac(), "gitops-ray-no-services")
+    role = next(obj for obj in less if obj["kind"] == "ClusterRole")
+    for rule in role["rules"]:
+        rule["resources"] = [resource for resource in rule["resources"] if resource != "services"]
+    install(kube, less)
+    kubeconfig = service_account_kubeconfig(
+        kube, apiserver_kubeconfig, "gitops-ray-no-services", tmp_path / "kc"
+    )
+    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+
+    result = sync(tmp_path / "src", connect(kubeconfig, None))
+
+    assert not result.ok
+    assert result.units[0].errors == (
+        f"list Service in namespace {namespace}: services is forbidden: User "
+        f'"system:serviceaccount:gitops-ray:gitops-ray-no-services" cannot list resource "services" in API '
+        f'group "" in the namespace "{namespace}" (missing permission: list services (apiGroup "") in '
+        f"namespace {namespace})",
+    )
+    assert names(kube, "Pod", namespace) == []
