@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import marshal
 import re
 import uuid
 from dataclasses import dataclass
@@ -759,17 +758,13 @@ def _worker_pods(
 
 
 def _stamp(base: KubeObject, name: str, labels: dict[str, str]) -> KubeObject:
-    """A copy of the group's pod with its own name and index labels; every pod owns all of its data.
+    """The group's pod with its own name and index labels.
 
-    marshal copies plain data in C (the bulk of rendering time); YAML may hold values it cannot copy.
+    Pods of one group share their `spec` (identical by construction): rendered objects are read-only
+    downstream (see `desired.with_membership`), and copying it per pod was most of the render time.
     """
-    try:
-        pod: KubeObject = marshal.loads(marshal.dumps(base))
-    except ValueError:
-        pod = _copy_tree(base)
-    pod["metadata"]["name"] = name
-    pod["metadata"]["labels"].update(labels)
-    return pod
+    metadata = base["metadata"]
+    return {**base, "metadata": {**metadata, "name": name, "labels": {**metadata["labels"], **labels}}}
 
 
 def render_pods(cluster: KubeObject, options: RenderOptions) -> list[KubeObject]:
