@@ -446,6 +446,11 @@ def _autoscaler_failures(cluster: KubeObject, options: RenderOptions) -> Iterato
         )
 
 
+def _restarts_never(group: dict[str, Any]) -> bool:
+    """restartPolicy `Never` or unset, as the autoscaler expects."""
+    return rc.pod_spec(group).get("restartPolicy") in (None, "", "Never")
+
+
 def _enabled_autoscaler_failures(
     cluster: KubeObject, groups: list[dict[str, Any]], has_v2_env: bool
 ) -> Iterator[Failure]:
@@ -463,13 +468,13 @@ def _enabled_autoscaler_failures(
         )
     if not rc.autoscaler_v2_enabled(cluster):
         return
-    if rc.pod_spec(rc.head_group(cluster)).get("restartPolicy") not in (None, "", "Never"):
+    if not _restarts_never(rc.head_group(cluster)):
         yield (
             "restartPolicy for head Pod should be Never or unset when using autoscaler V2",
             "spec.headGroupSpec.template.spec.restartPolicy",
         )
     for index, group in enumerate(groups):
-        if rc.pod_spec(group).get("restartPolicy") not in (None, "", "Never"):
+        if not _restarts_never(group):
             yield (
                 f"restartPolicy for worker group {group.get('groupName', '')} should be Never or unset when "
                 "using autoscaler V2",
@@ -582,7 +587,7 @@ def _autoscaler_v1_warnings(cluster: KubeObject) -> list[str]:
     offending = [
         str(group.get("groupName") or "")
         for group in rc.worker_groups(cluster)
-        if rc.pod_spec(group).get("restartPolicy") not in (None, "", "Never")
+        if not _restarts_never(group)
     ]
     if not offending:
         return []
