@@ -324,6 +324,6 @@ def test_a_bug_becomes_an_internal_render_error_without_user_data(monkeypatch: p
     with pytest.raises(InternalRenderError) as caught:
         render_raycluster(raycluster())
     assert caught.value.message == (
-        "internal error (KeyError at test_render_raycluster.py:"
-        f"{broken.__code__.co_firstlineno + 1}); please report the input"
+        f"internal error (KeyError at test_render_raycluster.py:{broken.__code__.co_firstlineno + 1}); "
+        "please report the input"
     )

@@ -329,8 +329,7 @@ def test_serve_service_without_serve_port_is_an_error() -> None:
         serve_service(raycluster([{"name": "gcs-server", "containerPort": 6379}], annotations=SERVE))
     assert caught.value.message == (
         "Please specify a port named 'serve' (or with the prefix 'serve-', e.g. 'serve-grpc') in the Ray "
-        "head "
-        "container; otherwise, the Kubernetes service for Ray Serve will not be created."
+        "head container; otherwise, the Kubernetes service for Ray Serve will not be created."
     )
 
 

@@ -88,9 +88,9 @@ NAME_PART_MESSAGE = (
     "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
 )
 LABEL_VALUE_MESSAGE = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
-    "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used "
-    "for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and "
+    "must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex "
+    "used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
 )
 
 REJECTED = [
@@ -113,16 +113,18 @@ REJECTED = [
     pytest.param(
         raycluster(headGroupSpec=head([REDIS_ADDRESS])),
         DEFAULTS,
-        "RAY_REDIS_ADDRESS is set which implicitly enables GCS fault tolerance, but GcsFaultToleranceOptions "
-        "is not set. Please set GcsFaultToleranceOptions to enable GCS fault tolerance",
+        "RAY_REDIS_ADDRESS is set which implicitly enables GCS fault tolerance, but "
+        "GcsFaultToleranceOptions is not set. Please set GcsFaultToleranceOptions to enable GCS fault "
+        "tolerance",
         "spec.headGroupSpec.template.spec.containers[0].env",
         id="TV-F2 redis address without ft",
     ),
     pytest.param(
         raycluster(annotations={"ray.io/ft-enabled": "false"}, headGroupSpec=head([REDIS_ADDRESS])),
         DEFAULTS,
-        "RAY_REDIS_ADDRESS is set which implicitly enables GCS fault tolerance, but GcsFaultToleranceOptions "
-        "is not set. Please set GcsFaultToleranceOptions to enable GCS fault tolerance",
+        "RAY_REDIS_ADDRESS is set which implicitly enables GCS fault tolerance, but "
+        "GcsFaultToleranceOptions is not set. Please set GcsFaultToleranceOptions to enable GCS fault "
+        "tolerance",
         "spec.headGroupSpec.template.spec.containers[0].env",
         id="TV-F2 redis address with ft annotation false (errata 1)",
     ),
@@ -156,9 +158,8 @@ REJECTED = [
             gcsFaultToleranceOptions={"redisAddress": "redis:6379"},
         ),
         DEFAULTS,
-        "cannot set `ray.io/external-storage-namespace` annotation when GcsFaultToleranceOptions is enabled "
-        "- "
-        "use GcsFaultToleranceOptions.ExternalStorageNamespace instead",
+        "cannot set `ray.io/external-storage-namespace` annotation when GcsFaultToleranceOptions is "
+        "enabled - use GcsFaultToleranceOptions.ExternalStorageNamespace instead",
         "metadata.annotations[ray.io/external-storage-namespace]",
         id="TV-F3 storage namespace annotation with options",
     ),
@@ -207,8 +208,8 @@ REJECTED = [
             gcsFaultToleranceOptions={"backend": "rocksdb"},
         ),
         EMBEDDED_STORAGE,
-        "cannot set `RAY_gcs_storage` or `RAY_gcs_storage_path` env var in head Pod when the embedded GCS FT "
-        "backend is used - these are managed by KubeRay",
+        "cannot set `RAY_gcs_storage` or `RAY_gcs_storage_path` env var in head Pod when the embedded GCS "
+        "FT backend is used - these are managed by KubeRay",
         "spec.headGroupSpec.template.spec.containers[0].env",
         id="TV-F4 rocksdb with RAY_gcs_storage env",
     ),
@@ -308,17 +309,16 @@ REJECTED = [
     pytest.param(
         raycluster(headGroupSpec=head([V2_ENV])),
         DEFAULTS,
-        "environment variable RAY_enable_autoscaler_v2 cannot be set to '1' when enableInTreeAutoscaling is "
-        "false. Please set enableInTreeAutoscaling: true to use autoscaler v2",
+        "environment variable RAY_enable_autoscaler_v2 cannot be set to '1' when enableInTreeAutoscaling "
+        "is false. Please set enableInTreeAutoscaling: true to use autoscaler v2",
         "spec.headGroupSpec.template.spec.containers[0].env",
         id="TV-F9 v2 env 1 without autoscaling",
     ),
     pytest.param(
         raycluster(headGroupSpec=head([env("RAY_enable_autoscaler_v2", "true")])),
         DEFAULTS,
-        "environment variable RAY_enable_autoscaler_v2 cannot be set to 'true' when enableInTreeAutoscaling "
-        "is "
-        "false. Please set enableInTreeAutoscaling: true to use autoscaler v2",
+        "environment variable RAY_enable_autoscaler_v2 cannot be set to 'true' when "
+        "enableInTreeAutoscaling is false. Please set enableInTreeAutoscaling: true to use autoscaler v2",
         "spec.headGroupSpec.template.spec.containers[0].env",
         id="TV-F9 v2 env true without autoscaling",
     ),
@@ -327,8 +327,8 @@ REJECTED = [
             headGroupSpec=head([V2_ENV]), enableInTreeAutoscaling=True, autoscalerOptions={"version": "v2"}
         ),
         DEFAULTS,
-        "both .spec.autoscalerOptions.version and head Pod env var RAY_enable_autoscaler_v2 are set, please "
-        "only use the former",
+        "both .spec.autoscalerOptions.version and head Pod env var RAY_enable_autoscaler_v2 are set, "
+        "please only use the former",
         "spec.autoscalerOptions.version",
         id="TV-F9 version and env both set",
     ),
@@ -361,8 +361,7 @@ REJECTED = [
         ),
         DEFAULTS,
         "autoscalerOptions.env must not contain KUBERAY_GEN_AUTOSCALER_START_CMD: it is managed by KubeRay "
-        "and "
-        "injected automatically into the autoscaler container",
+        "and injected automatically into the autoscaler container",
         "spec.autoscalerOptions.env",
         id="TV-F9 autoscaler env with KUBERAY_GEN_AUTOSCALER_START_CMD",
     ),
@@ -377,8 +376,7 @@ REJECTED = [
         raycluster(headGroupSpec=head(rayStartParams={"num-cpus": "1"}, resources={"CPU": "1"})),
         DEFAULTS,
         "resource fields should not be set in both rayStartParams and Resources for Head group; please use "
-        "only "
-        "one",
+        "only one",
         "spec.headGroupSpec.resources",
         id="TV-F10 head resources in both places",
     ),
@@ -390,8 +388,7 @@ REJECTED = [
         ),
         DEFAULTS,
         "resource fields should not be set in both rayStartParams and Resources for worker-group group; "
-        "please "
-        "use only one",
+        "please use only one",
         "spec.workerGroupSpecs[0].resources",
         id="TV-F10 worker resources in both places",
     ),
@@ -421,8 +418,8 @@ REJECTED = [
     pytest.param(
         raycluster(headGroupSpec=head(labels={"b!": "ok", "a": "bad/value"})),
         DEFAULTS,
-        f"invalid label value for key 'a' in Head group: 'bad/value', error: {LABEL_VALUE_MESSAGE}; "
-        f"invalid label key for Head group: 'b!', error: {NAME_PART_MESSAGE}",
+        f"invalid label value for key 'a' in Head group: 'bad/value', error: {LABEL_VALUE_MESSAGE}; invalid "
+        f"label key for Head group: 'b!', error: {NAME_PART_MESSAGE}",
         "spec.headGroupSpec.labels",
         id="all label messages joined, keys in sorted order",
     ),
@@ -509,18 +506,16 @@ REJECTED = [
         raycluster(workerGroupSpecs=[worker(idleTimeoutSeconds=60)], enableInTreeAutoscaling=True),
         DEFAULTS,
         "worker group worker-group-1: idleTimeoutSeconds is set, but autoscaler v2 is not enabled. Please "
-        "set "
-        ".spec.autoscalerOptions.version to 'v2' (or set RAY_enable_autoscaler_v2 environment variable to "
-        "'true' in the head pod if using KubeRay < 1.4.0)",
+        "set .spec.autoscalerOptions.version to 'v2' (or set RAY_enable_autoscaler_v2 environment variable "
+        "to 'true' in the head pod if using KubeRay < 1.4.0)",
         "spec.workerGroupSpecs[0].idleTimeoutSeconds",
         id="TV-F14 idle timeout without autoscaler v2",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker(priority=1)]),
         DEFAULTS,
-        "worker group worker-group-1: priority is set, but RayVersion was not specified. Ray version 2.56.0 "
-        "or "
-        "later is required",
+        "worker group worker-group-1: priority is set, but RayVersion was not specified. Ray version "
+        "2.56.0 or later is required",
         "spec.workerGroupSpecs[0].priority",
         id="priority without Ray version",
     ),
@@ -543,8 +538,7 @@ REJECTED = [
         raycluster(rayVersion="2.56.0", workerGroupSpecs=[worker(priority=3)]),
         DEFAULTS,
         "worker group worker-group-1: priority is set to 3, but autoscaler v2 is not enabled. Priority is "
-        "only "
-        "supported with autoscaler v2 enabled",
+        "only supported with autoscaler v2 enabled",
         "spec.workerGroupSpecs[0].priority",
         id="priority without autoscaler v2",
     ),
@@ -756,8 +750,7 @@ def test_status_with_suspending_and_suspended_both_true_is_invalid(
     error = rejection(cluster)
     assert (error.message, error.reason) == (
         "invalid RayCluster State: rayv1.RayClusterSuspending and rayv1.RayClusterSuspended conditions "
-        "should "
-        "not be both true",
+        "should not be both true",
         "InvalidRayClusterStatus",
     )
 
@@ -781,24 +774,21 @@ def test_the_first_failing_rule_wins() -> None:
             raycluster(name="a" * 54),
             "InvalidRayClusterMetadata",
             f"The RayCluster metadata is invalid default/{'a' * 54}: RayCluster name should be no more than "
-            "53 "
-            "characters",
+            "53 characters",
             id="metadata",
         ),
         pytest.param(
             raycluster(headGroupSpec={"template": {"spec": {"containers": []}}}),
             "InvalidRayClusterSpec",
             "The RayCluster spec is invalid default/raycluster-sample: headGroupSpec should have at least "
-            "one "
-            "container",
+            "one container",
             id="spec",
         ),
         pytest.param(
             raycluster(labels={"ray.io/originated-from-crd": "RayJob"}, upgradeStrategy={"type": "None"}),
             "InvalidRayClusterSpec",
-            "The RayCluster UpgradeStrategy is invalid default/raycluster-sample: upgradeStrategy cannot be "
-            "set "
-            "when RayCluster is created by RayJob",
+            "The RayCluster UpgradeStrategy is invalid default/raycluster-sample: upgradeStrategy cannot "
+            "be set when RayCluster is created by RayJob",
             id="upgrade strategy",
         ),
     ],
@@ -946,10 +936,9 @@ def test_is_dns1035_label(value: str, errors: list[str]) -> None:
             "Example.com/name",
             [
                 "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                "characters, "
-                "'-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
-                "regex "
-                "used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+                "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
+                "'example.com', regex used for validation is "
+                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
             ],
             id="upper-case prefix",
         ),
@@ -959,12 +948,9 @@ def test_is_dns1035_label(value: str, errors: list[str]) -> None:
             "a/b/c",
             [
                 "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start "
-                "and "
-                "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used "
-                "for "
-                "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain "
-                "prefix "
-                "and '/' (e.g. 'example.com/MyName')"
+                "and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "
+                "regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional "
+                "DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
             ],
             id="two slashes",
         ),
