@@ -9,12 +9,16 @@ Decisions (API-server behaviour, made strict where the API server would merely d
 - unknown fields are errors (kubectl's strict field validation), except under the `metadata` of embedded
   objects (pod templates, `headService`), whose few listed fields the API server prunes the rest of;
 - the first error found (keys in sorted order) is raised; the API server would list them all.
+
+Speed matters (every render starts here): the schema is compiled once into `_Node`s, and an error's field path
+is assembled only when an error travels up, never on the happy path.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -27,6 +31,15 @@ INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 Schema = dict[str, Any]
+
+_JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),  # before int: a bool is an int in Python
+    (int, "integer"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (dict, "object"),
+)
 
 
 @cache
@@ -49,18 +62,62 @@ def raycluster_schema() -> Schema:
     return _resolve(_schema_document()["root"])
 
 
+@dataclass(eq=False)
+class _Node:
+    """One compiled (sub-)schema: what `conform` asks of it, looked up once."""
+
+    type: str = ""
+    nullable: bool = False
+    int_or_string: bool = False
+    quantity: bool = False
+    int32: bool = False
+    enum: tuple[Any, ...] | None = None
+    properties: dict[str, _Node] = field(default_factory=dict)
+    additional: _Node | None = None
+    items: _Node | None = None
+    defaults: tuple[tuple[str, Any], ...] = ()
+    required: tuple[str, ...] = ()
+
+
+_COMPILED: dict[int, _Node] = {}
+
+
+def _compile(schema: Schema) -> _Node:
+    schema = _resolve(schema)
+    known = _COMPILED.get(id(schema))
+    if known is not None:
+        return known
+    node = _Node(
+        type=str(schema.get("type") or ""),
+        nullable=bool(schema.get("nullable")),
+        int_or_string=bool(schema.get("x-kubernetes-int-or-string")),
+        quantity=bool(schema.get("quantity")),
+        int32=schema.get("format") == "int32",
+        enum=tuple(schema["enum"]) if "enum" in schema else None,
+        required=tuple(schema.get("required") or ()),
+    )
+    _COMPILED[id(schema)] = node
+    properties = {key: _resolve(child) for key, child in (schema.get("properties") or {}).items()}
+    node.properties = {key: _compile(child) for key, child in properties.items()}
+    node.defaults = tuple(
+        (key, child["default"]) for key, child in sorted(properties.items()) if "default" in child
+    )
+    if isinstance(schema.get("additionalProperties"), dict):
+        node.additional = _compile(schema["additionalProperties"])
+    if isinstance(schema.get("items"), dict):
+        node.items = _compile(schema["items"])
+    return node
+
+
 def child_path(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-_JSON_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "boolean"),  # before int: a bool is an int in Python
-    (int, "integer"),
-    (float, "number"),
-    (str, "string"),
-    (list, "array"),
-    (dict, "object"),
-)
+def _within(error: SchemaError, segment: str) -> SchemaError:
+    """The same error seen from one level up: `segment` (`name`, `[0]`, `[key]`) joins the field path."""
+    rest = error.field
+    joined = segment + rest if not rest or rest.startswith("[") else f"{segment}.{rest}"
+    return SchemaError(error.message, joined)
 
 
 def _type_name(value: object) -> str:
@@ -70,78 +127,95 @@ def _type_name(value: object) -> str:
     return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
 
 
-def _has_type(value: object, expected: str) -> bool:
-    actual = _type_name(value)
-    return actual == expected or (expected == "number" and actual == "integer")
+@cache
+def _is_quantity(value: int | str) -> bool:
+    try:
+        parse_quantity(value)
+    except QuantityError:
+        return False
+    return True
 
 
-def _check_scalar(value: object, schema: Schema, path: str) -> None:
-    if schema.get("x-kubernetes-int-or-string"):
-        if _type_name(value) not in ("integer", "string"):
-            raise SchemaError(f"must be an integer or a string, got {_type_name(value)}", path)
-        if schema.get("quantity"):
-            try:
-                parse_quantity(value)
-            except QuantityError:
-                raise SchemaError("must be a Kubernetes quantity such as 500m, 2 or 1Gi", path) from None
+def _check_scalar(value: object, node: _Node) -> None:
+    if node.int_or_string:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise SchemaError(f"must be an integer or a string, got {_type_name(value)}")
+        if node.quantity and not _is_quantity(value):
+            raise SchemaError("must be a Kubernetes quantity such as 500m, 2 or 1Gi")
         return
-    expected = schema.get("type")
-    if expected and not _has_type(value, expected):
-        raise SchemaError(f"must be of type {expected}, got {_type_name(value)}", path)
-    if schema.get("format") == "int32" and isinstance(value, int) and not INT32_MIN <= value <= INT32_MAX:
-        raise SchemaError(f"must fit in a 32-bit integer ({INT32_MIN}..{INT32_MAX})", path)
-    enum = schema.get("enum")
-    if enum is not None and value not in enum:
-        supported = ", ".join(json.dumps(choice) for choice in enum)
-        raise SchemaError(f"Unsupported value: {json.dumps(value)}: supported values: {supported}", path)
+    actual = _type_name(value)
+    if node.type and actual != node.type and not (node.type == "number" and actual == "integer"):
+        raise SchemaError(f"must be of type {node.type}, got {actual}")
+    if node.int32 and isinstance(value, int) and not INT32_MIN <= value <= INT32_MAX:
+        raise SchemaError(f"must fit in a 32-bit integer ({INT32_MIN}..{INT32_MAX})")
+    if node.enum is not None and value not in node.enum:
+        supported = ", ".join(json.dumps(choice) for choice in node.enum)
+        raise SchemaError(f"Unsupported value: {json.dumps(value)}: supported values: {supported}")
 
 
-def _conform_object(value: dict[Any, Any], schema: Schema, path: str) -> dict[str, Any]:
+def _conform_object(value: dict[Any, Any], node: _Node, prune_unknown: bool) -> dict[str, Any]:
     for key in value:
         if not isinstance(key, str):
-            raise SchemaError(f"field names must be strings, got {_type_name(key)} {key!r}", path)
-    properties: dict[str, Schema] = schema.get("properties") or {}
-    additional = schema.get("additionalProperties")
-    if not properties and not isinstance(additional, dict):
+            raise SchemaError(f"field names must be strings, got {_type_name(key)} {key!r}")
+    properties = node.properties
+    additional = node.additional
+    if not properties and additional is None:
         return copy.deepcopy(value)  # free-form: the root `metadata`, checked by defaults.py
-    is_embedded_metadata = path.endswith(".metadata")
     out: dict[str, Any] = {}
     for key in sorted(value):
         item = value[key]
-        if key in properties:
-            field_schema = _resolve(properties[key])
-            if item is None and not field_schema.get("nullable"):
-                continue
-            out[key] = conform(item, field_schema, child_path(path, key))
-        elif isinstance(additional, dict):
-            out[key] = conform(item, _resolve(additional), f"{path}[{key}]")
-        elif not is_embedded_metadata:
-            raise SchemaError(f'unknown field "{key}"', child_path(path, key))
-    for key in sorted(properties):
-        field_schema = _resolve(properties[key])
-        if key not in out and "default" in field_schema:
-            out[key] = copy.deepcopy(field_schema["default"])
-    for key in schema.get("required") or []:
+        child = properties.get(key)
+        try:
+            if child is not None:
+                if item is None and not child.nullable:
+                    continue
+                out[key] = _conform(item, child, key == "metadata")
+            elif additional is not None:
+                out[key] = _conform(item, additional, False)
+            elif not prune_unknown:
+                raise SchemaError(f'unknown field "{key}"')
+        except SchemaError as error:
+            raise _within(error, key if child is not None or additional is None else f"[{key}]") from None
+    for key, default in node.defaults:
         if key not in out:
-            raise SchemaError("Required value", child_path(path, key))
+            out[key] = copy.deepcopy(default)
+    for key in node.required:
+        if key not in out:
+            raise SchemaError("Required value", key)
     return out
 
 
-def conform(value: object, schema: Schema, path: str = "") -> Any:
-    """A deep copy of `value` with nulls pruned and defaults filled; raises SchemaError naming the field."""
-    schema = _resolve(schema)
+def _conform(value: object, node: _Node, prune_unknown: bool) -> Any:
     if value is None:
-        if schema.get("nullable"):
+        if node.nullable:
             return None
-        raise SchemaError(f"must be of type {schema.get('type', 'integer or string')}, got null", path)
-    if schema.get("type") == "object":
+        raise SchemaError(f"must be of type {node.type or 'integer or string'}, got null")
+    if node.type == "object":
         if not isinstance(value, dict):
-            raise SchemaError(f"must be of type object, got {_type_name(value)}", path)
-        return _conform_object(value, schema, path)
-    if schema.get("type") == "array":
+            raise SchemaError(f"must be of type object, got {_type_name(value)}")
+        return _conform_object(value, node, prune_unknown)
+    if node.type == "array":
         if not isinstance(value, list):
-            raise SchemaError(f"must be of type array, got {_type_name(value)}", path)
-        items = _resolve(schema.get("items") or {})
-        return [conform(item, items, f"{path}[{index}]") for index, item in enumerate(value)]
-    _check_scalar(value, schema, path)
+            raise SchemaError(f"must be of type array, got {_type_name(value)}")
+        items = node.items or _Node()
+        out = []
+        for index, item in enumerate(value):
+            try:
+                out.append(_conform(item, items, False))
+            except SchemaError as error:
+                raise _within(error, f"[{index}]") from None
+        return out
+    _check_scalar(value, node)
     return value
+
+
+def conform(value: object, schema: Schema, path: str = "") -> Any:
+    """A deep copy of `value` with nulls pruned and defaults filled; raises SchemaError naming the field.
+
+    Unknown fields under an embedded object's `metadata` are pruned (as the API server does), elsewhere they
+    are errors. `path` is where `value` sits, prefixed to the field of any error.
+    """
+    try:
+        return _conform(value, _compile(schema), False)
+    except SchemaError as error:
+        raise (_within(error, path) if path else error) from None
