@@ -109,10 +109,6 @@ def _compile(schema: Schema) -> _Node:
     return node
 
 
-def child_path(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def _within(error: SchemaError, segment: str) -> SchemaError:
     """The same error seen from one level up: `segment` (`name`, `[0]`, `[key]`) joins the field path."""
     rest = error.field
