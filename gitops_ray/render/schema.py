@@ -205,13 +205,10 @@ def _conform(value: object, node: _Node, prune_unknown: bool) -> Any:
     return value
 
 
-def conform(value: object, schema: Schema, path: str = "") -> Any:
+def conform(value: object, schema: Schema) -> Any:
     """A deep copy of `value` with nulls pruned and defaults filled; raises SchemaError naming the field.
 
     Unknown fields under an embedded object's `metadata` are pruned (as the API server does), elsewhere they
-    are errors. `path` is where `value` sits, prefixed to the field of any error.
+    are errors.
     """
-    try:
-        return _conform(value, _compile(schema), False)
-    except SchemaError as error:
-        raise (_within(error, path) if path else error) from None
+    return _conform(value, _compile(schema), False)
