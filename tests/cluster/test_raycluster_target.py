@@ -1,0 +1,91 @@
+"""Target `raycluster`: the RayCluster itself is applied (KubeRay runs it), with the CRD installed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from clusterkit import names, raycluster, sync, write_source
+from conftest import TestEnv
+from kubernetes import config
+
+from gitops_ray.kube import KubeApi, KubeError
+from gitops_ray.objects import KubeObject
+
+pytestmark = pytest.mark.apiserver
+
+CRD_YAML = Path(__file__).resolve().parent / "data" / "ray.io_rayclusters.yaml"
+
+
+@pytest.fixture(scope="module")
+def raycluster_crd(apiserver: TestEnv) -> None:
+    """Install KubeRay's RayCluster CRD (CEL rules stripped for 1.20) and wait until it is served."""
+    admin = apiserver.connect()
+    try:  # created, not applied: 1.20's server-side apply turns the CRD's `default: ""` into null
+        admin.create(yaml.safe_load(CRD_YAML.read_text()), "test-setup")
+    except KubeError as error:
+        if not error.conflict:
+            raise
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # bounded polling: the CRD becomes Established asynchronously
+        crds = admin.list_objects("apiextensions.k8s.io/v1", "CustomResourceDefinition", None)
+        crd = next(c for c in crds if c["metadata"]["name"] == "rayclusters.ray.io")
+        conditions = (crd.get("status") or {}).get("conditions") or []
+        if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the RayCluster CRD was not Established within 30 s")
+
+
+def autoscaled(name: str, namespace: str, replicas: int) -> KubeObject:
+    cluster = raycluster(name, namespace, workers=replicas)
+    cluster["metadata"]["annotations"] = {"gitops-ray.io/target": "raycluster"}
+    cluster["spec"]["enableInTreeAutoscaling"] = True
+    return cluster
+
+
+def live_raycluster(kube: KubeApi, namespace: str, name: str) -> KubeObject:
+    found = [
+        rc for rc in kube.list_objects("ray.io/v1", "RayCluster", namespace) if rc["metadata"]["name"] == name
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+@pytest.mark.usefixtures("raycluster_crd")
+def test_the_raycluster_target_applies_the_raycluster_and_no_pods(
+    kube: KubeApi, namespace: str, tmp_path: Path
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [autoscaled("demo", namespace, replicas=2)]})
+
+    result = sync(tmp_path, kube)
+
+    assert result.ok, result
+    assert names(kube, "RayCluster", namespace, api_version="ray.io/v1") == ["demo"]
+    assert names(kube, "Pod", namespace) == []
+    # Git's `replicas: 2` is left to the autoscaler: the API server's default (0) is what was stored.
+    assert live_raycluster(kube, namespace, "demo")["spec"]["workerGroupSpecs"][0]["replicas"] == 0
+
+
+@pytest.mark.usefixtures("raycluster_crd")
+def test_replicas_set_by_the_autoscaler_survive_the_next_sync(
+    kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [autoscaled("demo", namespace, replicas=2)]})
+    sync(tmp_path, kube)
+    # What the Ray autoscaler does: a JSON patch of one group's replicas, under its own field manager.
+    config.new_client_from_config(apiserver_kubeconfig).call_api(
+        f"/apis/ray.io/v1/namespaces/{namespace}/rayclusters/demo",
+        "PATCH",
+        query_params=[("fieldManager", "autoscaler")],
+        header_params={"Content-Type": "application/json-patch+json", "Accept": "application/json"},
+        body=[{"op": "replace", "path": "/spec/workerGroupSpecs/0/replicas", "value": 3}],
+        auth_settings=["BearerToken"],
+    )
+
+    result = sync(tmp_path, kube)
+
+    assert result.writes == 0
+    assert live_raycluster(kube, namespace, "demo")["spec"]["workerGroupSpecs"][0]["replicas"] == 3
