@@ -202,6 +202,9 @@ class HttpRemote:
     def authenticated_url(self) -> str:
         return f"http://{TOKEN_USER}:{TOKEN}@127.0.0.1:{self.port}/{self.name}"
 
+    def requests(self) -> list[str]:
+        return self.server.requests if self.server else []
+
     def start(self) -> None:
         self.server = _GitHttpServer(self.root, self.port)
         self.port = self.server.server_address[1]
