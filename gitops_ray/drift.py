@@ -27,6 +27,7 @@ from gitops_ray.plan import (
     NODE_TYPE_LABEL,
     STAMP_ANNOTATIONS,
     SYSTEM_MANAGERS,
+    SpecHashes,
     conflict_reason,
     label_of,
     matches_last_apply,
@@ -225,14 +226,16 @@ def foreign_managers(live: KubeObject, desired: KubeObject | None = None) -> lis
     return sorted(found)
 
 
-def object_drift(desired: KubeObject, live: KubeObject | None, applyset: str) -> ObjectDrift:
-    """Judge one desired object against its live copy."""
+def object_drift(
+    desired: KubeObject, live: KubeObject | None, applyset: str, hashes: SpecHashes | None = None
+) -> ObjectDrift:
+    """Judge one desired object against its live copy (`hashes`: a memo shared across one unit)."""
     ref = MemberRef.from_object(desired)
     if live is None:
         return ObjectDrift(ref, "missing", reason="not in the cluster")
     if not is_ours(live, applyset):
         return ObjectDrift(ref, "conflict", reason=conflict_reason(live))
-    stamped = stamp(desired)
+    stamped = stamp(desired, hashes)
     if matches_last_apply(stamped, live):
         return ObjectDrift(ref, "in-sync")
     diffs = tuple(diff for diff in object_diffs(stamped, live) if diff.path not in _STAMP_PATHS)
@@ -326,10 +329,11 @@ def unit_drift(
     if not unit.ok:
         return UnitDrift(unit.key, unit.source, (), _inventory_health(inventory, live), unit.problems)
     applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
-    judged = {
-        MemberRef.from_object(obj): object_drift(obj, live.get(MemberRef.from_object(obj)), applyset)
-        for obj in unit.objects
-    }
+    hashes = SpecHashes()
+    judged: dict[MemberRef, ObjectDrift] = {}
+    for obj in unit.objects:
+        ref = MemberRef.from_object(obj)
+        judged[ref] = object_drift(obj, live.get(ref), applyset, hashes)
     members = inventory.members if inventory else frozenset()
     for ref in members - judged.keys():
         leftover = live.get(ref)

@@ -175,27 +175,52 @@ class StatePlan:
 # --- stamping -----------------------------------------------------------------------------------------
 
 
-def applied_hash(obj: KubeObject) -> str:
-    """Hash of an object as we apply it, without its own applied-hash annotation."""
+class SpecHashes:
+    """Spec hashes memoized for one planning pass.
+
+    Render gives the Pods of a worker group one shared (read-only) spec object, so hashing each spec
+    once instead of once per Pod is what keeps stamping thousands of Pods cheap. Keyed by identity; each
+    spec is held, so its id cannot be reused by another object while the memo lives.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Any, str]] = {}
+
+    def of(self, obj: KubeObject) -> str:
+        """`ownership.spec_hash(obj)`, computed once per spec object."""
+        spec = obj.get("spec")
+        known = self._known.get(id(spec))
+        if known is None or known[0] is not spec:
+            known = (spec, spec_hash(obj))
+            self._known[id(spec)] = known
+        return known[1]
+
+
+def applied_hash(obj: KubeObject, hashes: SpecHashes | None = None) -> str:
+    """Hash of an object as we apply it, without its own applied-hash annotation: the spec by its spec
+    hash, everything else by its canonical JSON."""
     meta = obj.get("metadata") or {}
     annotations = {
         key: value for key, value in (meta.get("annotations") or {}).items() if key != APPLIED_HASH_ANNOTATION
     }
-    unstamped = {**obj, "metadata": {**meta, "annotations": annotations}}
-    return hashlib.sha256(canonical_json(unstamped).encode()).hexdigest()[:16]
+    rest = {key: value for key, value in obj.items() if key != "spec"}
+    rest["metadata"] = {**meta, "annotations": annotations}
+    spec_digest = (hashes or SpecHashes()).of(obj)
+    return hashlib.sha256(f"{canonical_json(rest)}\n{spec_digest}".encode()).hexdigest()[:16]
 
 
-def stamp(desired: KubeObject) -> KubeObject:
+def stamp(desired: KubeObject, hashes: SpecHashes | None = None) -> KubeObject:
     """A copy of `desired` carrying the applied-hash annotation (and, for Pods, the spec-hash), so the next
     cycle can tell "unchanged since our last apply" from the live object alone. The input is not changed;
-    the copy shares unchanged subtrees with it."""
+    the copy shares unchanged subtrees with it. Pass one `hashes` memo when stamping many objects."""
+    hashes = hashes or SpecHashes()
     meta = desired.get("metadata") or {}
     annotations = dict(meta.get("annotations") or {})
     annotations.pop(APPLIED_HASH_ANNOTATION, None)
     if desired.get("kind") == "Pod":
-        annotations[SPEC_HASH_ANNOTATION] = spec_hash(desired)
+        annotations[SPEC_HASH_ANNOTATION] = hashes.of(desired)
     stamped = {**desired, "metadata": {**meta, "annotations": annotations}}
-    annotations[APPLIED_HASH_ANNOTATION] = applied_hash(stamped)
+    annotations[APPLIED_HASH_ANNOTATION] = applied_hash(stamped, hashes)
     return stamped
 
 
@@ -299,7 +324,12 @@ def _drift_reason(desired: KubeObject, live: KubeObject) -> str:
 
 def plan_object(desired: KubeObject, live: KubeObject | None, applyset: str) -> PlannedAction:
     """The action for one desired object (`desired` already stamped) given its live copy."""
-    ref = MemberRef.from_object(desired)
+    return _plan_object(MemberRef.from_object(desired), desired, live, applyset)
+
+
+def _plan_object(
+    ref: MemberRef, desired: KubeObject, live: KubeObject | None, applyset: str
+) -> PlannedAction:
     if live is None:
         return PlannedAction(Action.CREATE, ref, "absent", desired)
     if not is_ours(live, applyset):
@@ -330,24 +360,22 @@ def plan_prune(ref: MemberRef, live: KubeObject | None, applyset: str) -> Planne
 # --- per unit -----------------------------------------------------------------------------------------
 
 
-def _duplicates(unit: RenderedUnit) -> tuple[Problem, ...]:
+def _duplicates(source: str, refs: list[MemberRef]) -> tuple[Problem, ...]:
     seen: set[MemberRef] = set()
     problems = []
-    for obj in unit.objects:
-        ref = MemberRef.from_object(obj)
+    for ref in refs:
         if ref in seen:
-            problems.append(Problem(unit.source, "declared more than once in this unit", object=str(ref)))
+            problems.append(Problem(source, "declared more than once in this unit", object=str(ref)))
         seen.add(ref)
     return tuple(problems)
 
 
-def _skipped(unit: RenderedUnit, problems: tuple[Problem, ...], inventory: Inventory | None) -> UnitPlan:
-    desired = [MemberRef.from_object(obj) for obj in unit.objects]
-    previous = sorted(
-        (inventory.members if inventory else frozenset()) - set(desired), key=MemberRef.sort_key
-    )
+def _skipped(
+    unit: RenderedUnit, refs: list[MemberRef], problems: tuple[Problem, ...], inventory: Inventory | None
+) -> UnitPlan:
+    previous = sorted((inventory.members if inventory else frozenset()) - set(refs), key=MemberRef.sort_key)
     actions = [
-        PlannedAction(Action.SKIP, ref, "unit has problems: not applied") for ref in dict.fromkeys(desired)
+        PlannedAction(Action.SKIP, ref, "unit has problems: not applied") for ref in dict.fromkeys(refs)
     ]
     actions += [PlannedAction(Action.SKIP, ref, "unit has problems: not pruned") for ref in previous]
     return UnitPlan(unit.key, unit.source, tuple(actions), inventory, Action.SKIP, problems=problems)
@@ -358,12 +386,15 @@ def plan_unit(
 ) -> UnitPlan:
     """Plan one unit: an action for each desired object, then one for each inventory member no longer
     desired. Live objects are looked up by MemberRef; a ref missing from `live` is absent in the cluster."""
-    problems = unit.problems or _duplicates(unit)
+    refs = [MemberRef.from_object(obj) for obj in unit.objects]
+    problems = unit.problems or _duplicates(unit.source, refs)
     if problems:
-        return _skipped(unit, problems, inventory)
+        return _skipped(unit, refs, problems, inventory)
     applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
+    hashes = SpecHashes()
     applies = [
-        plan_object(stamp(obj), live.get(MemberRef.from_object(obj)), applyset) for obj in unit.objects
+        _plan_object(ref, stamp(obj, hashes), live.get(ref), applyset)
+        for ref, obj in zip(refs, unit.objects, strict=True)
     ]
     desired_refs = {planned.ref for planned in applies}
     previous = inventory.members if inventory else frozenset()

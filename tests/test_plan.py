@@ -172,7 +172,7 @@ def test_stamp_adds_the_applied_hash_of_the_object() -> None:
     config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts", "namespace": "team-a"}}
     assert stamp({**config, "data": {"run.sh": "echo hi"}}) == {
         **config,
-        "metadata": {**config["metadata"], "annotations": {"gitops-ray.io/applied-hash": "57127a5d0e1ef327"}},
+        "metadata": {**config["metadata"], "annotations": {"gitops-ray.io/applied-hash": "a5d2127e4c85bb68"}},
         "data": {"run.sh": "echo hi"},
     }
 
@@ -182,7 +182,7 @@ def test_stamp_adds_the_spec_hash_to_pods() -> None:
     stamped = stamp({**small, "spec": {"containers": [{"name": "c", "image": "i"}]}})
     assert stamped["metadata"]["annotations"] == {
         "gitops-ray.io/spec-hash": "6d6569ff9fc9d91a",
-        "gitops-ray.io/applied-hash": "1aad9c47ce06e8a1",
+        "gitops-ray.io/applied-hash": "d65e62dd279758b2",
     }
 
 
