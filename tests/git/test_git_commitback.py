@@ -224,3 +224,44 @@ def test_committing_back_from_a_tag_needs_a_push_branch(settings: RepoSettings, 
             GitConfigError, match=r"ref 'v1' is a tag or a commit; set a push branch to commit back$"
         ):
             CommitBack(source).publish(outputs({"rendered/a.yaml": "a\n"}), checkout, no_recompute)
+
+
+@pytest.mark.parametrize(
+    ("files", "dirs", "message"),
+    [
+        pytest.param(
+            {"clusters/a.yaml": b""},
+            DIRS,
+            "output file 'clusters/a.yaml' is not inside rendered or drift",
+            id="outside",
+        ),
+        pytest.param(
+            {"rendered/../a.yaml": b""},
+            DIRS,
+            "output file 'rendered/../a.yaml' is not inside rendered or drift",
+            id="dot-dot",
+        ),
+        pytest.param(
+            {"/rendered/a.yaml": b""},
+            DIRS,
+            "output file '/rendered/a.yaml' is not inside rendered or drift",
+            id="absolute",
+        ),
+        pytest.param(
+            {"rendered": b""},
+            DIRS,
+            "output file 'rendered' is not inside rendered or drift",
+            id="the-dir-itself",
+        ),
+        pytest.param(
+            {}, (".",), "output directories ('.',) must be sub-directories of the repository", id="root-dir"
+        ),
+        pytest.param({}, (), "output directories () must be sub-directories of the repository", id="no-dirs"),
+    ],
+)
+def test_outputs_outside_the_output_directories_are_refused(
+    files: dict[str, bytes], dirs: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(GitConfigError) as raised:
+        Outputs(files, dirs)
+    assert str(raised.value) == message
