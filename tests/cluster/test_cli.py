@@ -1,0 +1,94 @@
+"""`gitops-ray sync --once` and `gitops-ray diff --cluster` as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clusterkit import names, raycluster, write_source
+
+from gitops_ray.cli import main
+from gitops_ray.kube import KubeApi
+
+pytestmark = pytest.mark.apiserver
+
+
+def test_sync_once_prints_one_summary_line_per_cluster_and_exits_0(
+    kube: KubeApi,
+    apiserver_kubeconfig: str,
+    namespace: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+
+    status = main(["sync", "--once", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert lines[0] == f"{namespace}/demo: created 3, updated 0, recreated 0, unchanged 0, pruned 0, failed 0"
+    assert lines[-1].startswith("requests: GET ")
+
+
+def test_sync_once_exits_1_when_a_cluster_fails(
+    apiserver_kubeconfig: str, namespace: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = raycluster("bad", namespace)
+    broken["spec"]["workerGroupSpecs"][0].update(minReplicas=5, maxReplicas=2)
+    write_source(tmp_path, {f"{namespace}/bad.yaml": [broken]})
+
+    status = main(["sync", "--once", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+
+    assert status == 1
+    assert "  error: " in capsys.readouterr().out
+
+
+def test_diff_exits_1_and_lists_the_changes_a_sync_would_make(
+    kube: KubeApi,
+    apiserver_kubeconfig: str,
+    namespace: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+
+    status = main(["diff", "--cluster", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+
+    assert status == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{namespace}/demo:",
+        f"  + create Service {namespace}/demo-head-svc (absent)",
+        f"  + create Pod {namespace}/demo-head (absent)",
+        f"  + create Pod {namespace}/demo-small-worker-0 (absent)",
+    ]
+    assert names(kube, "Pod", namespace) == []
+
+
+def test_diff_exits_0_when_the_cluster_matches(
+    apiserver_kubeconfig: str, namespace: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+    main(["sync", "--once", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+    capsys.readouterr()
+
+    status = main(["diff", "--cluster", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+
+    assert (status, capsys.readouterr().out) == (0, "")
+
+
+def test_diff_exits_2_when_the_cluster_cannot_be_reached(
+    namespace: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace)]})
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: gone\n"
+        "clusters: [{name: gone, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]\n"
+        "users: [{name: gone, user: {token: x}}]\n"
+        "contexts: [{name: gone, context: {cluster: gone, user: gone}}]\n"
+    )
+
+    status = main(["diff", "--cluster", str(tmp_path / "src"), "--kubeconfig", str(kubeconfig)])
+
+    assert status == 2
+    assert "API server unreachable" in capsys.readouterr().err
