@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from gitops_ray.compare import desired_diffs, differing_paths, display_path
+from gitops_ray.compare import differing_paths, display_path
 from gitops_ray.inventory import Inventory, MemberRef, natural_name_key, widen
 from gitops_ray.objects import KubeObject, kind_rank
 from gitops_ray.ownership import (
@@ -46,6 +46,8 @@ _DRIFT_PATHS_SHOWN = 3
 
 
 class Action(StrEnum):
+    """What the engine does with one object (or, for CONFLICT/KEEP/SKIP, deliberately does not do)."""
+
     CREATE = "create"
     UPDATE = "update"
     RECREATE = "recreate"
@@ -314,7 +316,7 @@ def conflict_reason(live: KubeObject) -> str:
 
 
 def _drift_reason(desired: KubeObject, live: KubeObject) -> str:
-    paths = [diff.path for diff in desired_diffs(desired, live)]
+    paths = [display_path(path) for path in differing_paths(desired, live)]
     if not paths:
         return ""
     shown = ", ".join(paths[:_DRIFT_PATHS_SHOWN])
@@ -334,6 +336,8 @@ def _plan_object(
         return PlannedAction(Action.CREATE, ref, "absent", desired)
     if not is_ours(live, applyset):
         return PlannedAction(Action.CONFLICT, ref, conflict_reason(live), desired, live)
+    if (live.get("metadata") or {}).get("deletionTimestamp"):
+        return PlannedAction(Action.RECREATE, ref, "being deleted: created again once gone", desired, live)
     recreate = immutable_change(desired, live)
     if recreate:
         return PlannedAction(Action.RECREATE, ref, recreate, desired, live)

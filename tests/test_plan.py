@@ -28,6 +28,7 @@ KEY = UnitKey("team-a", "demo")
 SOURCE = "clusters/team-a/demo.yaml"
 OURS = membership_labels("demo", "team-a")
 APPLYSET = OURS["applyset.kubernetes.io/part-of"]
+Writer = tuple[str, dict[str, Any]]  # a field manager and the fieldsV1 it owns
 
 
 def pod(name: str, node_type: str, image: str = "rayproject/ray:2.52.0") -> dict[str, Any]:
@@ -55,7 +56,7 @@ SERVICE: dict[str, Any] = {
 }
 
 
-def applied(desired: dict[str, Any], *writers: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+def applied(desired: dict[str, Any], *writers: Writer) -> dict[str, Any]:
     """`desired` as the API server returns it after our apply, plus Update entries for `writers`
     (manager, fieldsV1)."""
     live = copy.deepcopy(stamp(desired))
@@ -137,12 +138,12 @@ LIVE_SERVICE: dict[str, Any] = {
     "status": {"loadBalancer": {}},
 }
 
-KUBECTL_EDIT_IMAGE = (
+KUBECTL_EDIT_IMAGE: Writer = (
     "kubectl-edit",
     {"f:spec": {"f:containers": {'k:{"name":"ray-head"}': {"f:image": {}}}}},
 )
-KUBELET_STATUS = ("kubelet", {"f:status": {"f:conditions": {}, "f:phase": {}}})
-SOMEONE_STATUS = ("status-writer", {"f:status": {"f:phase": {}}})
+KUBELET_STATUS: Writer = ("kubelet", {"f:status": {"f:conditions": {}, "f:phase": {}}})
+SOMEONE_STATUS: Writer = ("status-writer", {"f:status": {"f:phase": {}}})
 
 
 def ref(obj: dict[str, Any]) -> MemberRef:
@@ -169,7 +170,11 @@ def unit(*objects: dict[str, Any], problems: tuple[Problem, ...] = ()) -> Render
 
 
 def test_stamp_adds_the_applied_hash_of_the_object() -> None:
-    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "scripts", "namespace": "team-a"}}
+    config: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "scripts", "namespace": "team-a"},
+    }
     assert stamp({**config, "data": {"run.sh": "echo hi"}}) == {
         **config,
         "metadata": {**config["metadata"], "annotations": {"gitops-ray.io/applied-hash": "a5d2127e4c85bb68"}},
@@ -242,6 +247,15 @@ def test_stamp_is_idempotent_and_leaves_its_input_alone() -> None:
             Action.CONFLICT,
             "belongs to gitops-ray unit 'other' (another ApplySet): declared by two units, left alone",
         ),
+        (
+            HEAD,
+            {
+                **applied(HEAD),
+                "metadata": {**applied(HEAD)["metadata"], "deletionTimestamp": "2026-11-23T04:20:00Z"},
+            },
+            Action.RECREATE,
+            "being deleted: created again once gone",
+        ),
     ],
     ids=[
         "absent",
@@ -254,6 +268,7 @@ def test_stamp_is_idempotent_and_leaves_its_input_alone() -> None:
         "pod-spec-changed",
         "same-name-not-ours",
         "same-name-other-unit",
+        "being-deleted",
     ],
 )
 def test_object_action(
@@ -367,7 +382,7 @@ def test_immutable_change(desired: dict[str, Any], live: dict[str, Any], reason:
     ],
     ids=["only-us", "kubelet-status", "controller-manager", "kubectl-edit"],
 )
-def test_written_only_by_us(writers: tuple[tuple[str, dict[str, Any]], ...], only_us: bool) -> None:
+def test_written_only_by_us(writers: tuple[Writer, ...], only_us: bool) -> None:
     assert written_only_by_us(applied(HEAD, *writers)) is only_us
 
 
