@@ -458,6 +458,21 @@ def test_a_removal_already_gone_from_live_is_not_drift() -> None:
     assert object_diffs(desired, live) == ()
 
 
+def test_fields_we_wrote_without_apply_are_not_removals() -> None:
+    live = copy.deepcopy(LIVE_SERVICE)
+    live["metadata"]["annotations"] = {"created-once": "yes"}
+    live["metadata"]["managedFields"].append(
+        {
+            "manager": "gitops-ray",
+            "operation": "Update",
+            "apiVersion": "v1",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:metadata": {"f:annotations": {".": {}, "f:created-once": {}}}},
+        }
+    )
+    assert object_diffs(DESIRED_SERVICE, live) == ()
+
+
 def test_fields_owned_by_other_managers_are_not_removals() -> None:
     live = copy.deepcopy(LIVE_SERVICE)
     live["metadata"]["labels"] = {"team": "ml"}
