@@ -80,6 +80,7 @@ class GitSource:
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
             self._stack.enter_context(_cache_lock(self.cache / "lock"))
+            self._remove_stale_index_locks()
             # Never let git walk up from a damaged clone into an enclosing repository.
             env = base_environment(self.settings.timeouts) | {
                 "GIT_CEILING_DIRECTORIES": str(self.cache.resolve())
@@ -109,15 +110,22 @@ class GitSource:
         return self._runner
 
     def sync(self) -> Checkout:
-        """Fetch and check out the configured ref: `repo_dir` then holds the files of that revision."""
+        """Fetch and check out the configured ref: `repo_dir` then holds the files of that revision.
+
+        A failed fetch with an intact clone means the remote is the problem: RemoteUnavailable, nothing
+        touched. A corrupt clone, or any failing local command (the cache is ours alone), means the clone is:
+        it is deleted and cloned again, once.
+        """
         try:
             return self._sync()
         except (RefNotFound, GitConfigError):
             raise
-        except GitSourceError:
+        except RemoteUnavailable:
             if not self._clone_is_corrupt():
                 raise
-        log.warning("git.clone_corrupt", url=self.display_url, action="delete and clone again")
+        except GitSourceError as error:
+            log.warning("git.local_failure", url=self.display_url, error=str(error))
+        log.warning("git.clone_broken", url=self.display_url, action="delete and clone again")
         shutil.rmtree(self.repo_dir, ignore_errors=True)
         shutil.rmtree(self.publish_dir, ignore_errors=True)
         return self._sync()
@@ -213,7 +221,7 @@ class GitSource:
         shutil.rmtree(self.repo_dir, ignore_errors=True)
         outcome = self.runner.try_run(
             self.cache,
-            ["clone", "--no-checkout", "--quiet", "--", self.settings.url, str(partial)],
+            ["clone", "--no-local", "--no-checkout", "--quiet", "--", self.settings.url, str(partial)],
             network=True,
         )
         if not outcome.ok:
@@ -223,6 +231,11 @@ class GitSource:
             self.runner.run(partial, ["config", "--local", key, value], what="configuration of the clone")
         os.replace(partial, self.repo_dir)  # an interrupted clone never looks complete
         log.info("git.cloned", url=self.display_url, cache=str(self.repo_dir))
+
+    def _remove_stale_index_locks(self) -> None:
+        """Index locks left by a killed git: with the cache lock held, no live git can own them."""
+        for lock in [self.repo_dir / ".git/index.lock", *self.repo_dir.glob(".git/worktrees/*/index.lock")]:
+            lock.unlink(missing_ok=True)
 
     def _clone_is_corrupt(self) -> bool:
         if not self.repo_dir.exists():

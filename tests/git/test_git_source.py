@@ -276,3 +276,25 @@ def test_a_second_source_on_the_same_cache_is_refused(settings: RepoSettings) ->
         ):
             pass
         source.sync()
+
+
+def test_a_stale_index_lock_left_by_a_killed_git_does_not_block_the_next_source(
+    settings: RepoSettings, user: UserClone
+) -> None:
+    with GitSource(settings) as source:
+        source.sync()
+    (source.repo_dir / ".git/index.lock").write_text("")
+    user.write("clusters/team-a/b.yaml", "name: b\n")
+    user.commit("add b")
+    user.push()
+    with GitSource(settings) as source:
+        assert source.sync().revision == user.head()
+
+
+def test_a_failing_local_command_clones_again(settings: RepoSettings, user: UserClone) -> None:
+    with GitSource(settings) as source:
+        source.sync()
+        (source.repo_dir / ".git/index.lock").write_text("")  # e.g. a lock nobody will release
+        checkout = source.sync()
+    assert checkout.revision == user.head()
+    assert not (source.repo_dir / ".git/index.lock").exists()
