@@ -311,6 +311,24 @@ def test_raycluster_health_comes_from_its_status(raycluster: dict[str, Any] | No
     assert raycluster_health(raycluster) == health
 
 
+def test_a_unit_applying_its_raycluster_takes_health_from_the_raycluster() -> None:
+    raycluster = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayCluster",
+        "metadata": {"name": "demo", "namespace": "team-a"},
+    }
+    live = {
+        **raycluster,
+        "status": {
+            "readyWorkerReplicas": 1,
+            "desiredWorkerReplicas": 2,
+            "conditions": [{"type": "HeadPodReady", "status": "False"}],
+        },
+    }
+    drift = unit_drift(unit(raycluster), {MemberRef.from_object(raycluster): live}, None)
+    assert drift.health == Health(False, 1, 2)
+
+
 # --- units ----------------------------------------------------------------------------------------------
 
 
