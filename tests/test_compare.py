@@ -458,31 +458,21 @@ def test_a_removal_already_gone_from_live_is_not_drift() -> None:
     assert object_diffs(desired, live) == ()
 
 
-def test_fields_we_wrote_without_apply_are_not_removals() -> None:
+@pytest.mark.parametrize(
+    ("manager", "section", "field"),
+    [("gitops-ray", "annotations", "created-once"), ("kubectl-label", "labels", "team")],
+    ids=["written-by-us-without-apply", "owned-by-another-manager"],
+)
+def test_fields_not_from_our_apply_are_not_removals(manager: str, section: str, field: str) -> None:
     live = copy.deepcopy(LIVE_SERVICE)
-    live["metadata"]["annotations"] = {"created-once": "yes"}
+    live["metadata"][section] = {field: "yes"}
     live["metadata"]["managedFields"].append(
         {
-            "manager": "gitops-ray",
+            "manager": manager,
             "operation": "Update",
             "apiVersion": "v1",
             "fieldsType": "FieldsV1",
-            "fieldsV1": {"f:metadata": {"f:annotations": {".": {}, "f:created-once": {}}}},
-        }
-    )
-    assert object_diffs(DESIRED_SERVICE, live) == ()
-
-
-def test_fields_owned_by_other_managers_are_not_removals() -> None:
-    live = copy.deepcopy(LIVE_SERVICE)
-    live["metadata"]["labels"] = {"team": "ml"}
-    live["metadata"]["managedFields"].append(
-        {
-            "manager": "kubectl-label",
-            "operation": "Update",
-            "apiVersion": "v1",
-            "fieldsType": "FieldsV1",
-            "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:team": {}}}},
+            "fieldsV1": {"f:metadata": {f"f:{section}": {".": {}, f"f:{field}": {}}}},
         }
     )
     assert object_diffs(DESIRED_SERVICE, live) == ()
