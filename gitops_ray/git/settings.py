@@ -51,6 +51,10 @@ class RepoSettings:
             )
         if not self.ref or self.ref.startswith("-") or any(c.isspace() for c in self.ref):
             raise GitConfigError(f"{self.url}: invalid ref {self.ref!r}")
+        if self.ref == "HEAD":
+            raise GitConfigError(
+                f"{self.url}: ref 'HEAD' is ambiguous: name the branch, tag or commit to track"
+            )
         if self.push_branch is not None and (not self.push_branch or self.push_branch.startswith("-")):
             raise GitConfigError(f"{self.url}: invalid push branch {self.push_branch!r}")
         if self.path is not None:

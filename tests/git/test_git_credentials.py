@@ -191,6 +191,11 @@ def test_repo_settings_move_url_credentials_out_of_the_url() -> None:
             {"ref": "--upload-pack=x"}, "https://git.example/r.git: invalid ref '--upload-pack=x'", id="ref"
         ),
         pytest.param(
+            {"ref": "HEAD"},
+            "https://git.example/r.git: ref 'HEAD' is ambiguous: name the branch, tag or commit to track",
+            id="head",
+        ),
+        pytest.param(
             {"path": "../elsewhere"},
             "https://git.example/r.git: path '../elsewhere' must be a relative path inside the repository",
             id="path-escapes",

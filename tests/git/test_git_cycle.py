@@ -3,6 +3,7 @@ and two writers racing on one branch."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 import time
@@ -14,6 +15,7 @@ from git_repos import UserClone, git
 from gitops_ray.cycle import CycleFingerprint, CycleResult, run_repo_cycle
 from gitops_ray.desired import desired_state
 from gitops_ray.git import PushRejected, RepoSettings
+from gitops_ray.kube import KubeApi
 from gitops_ray.report import output_files
 from gitops_ray.units import Problem
 
@@ -164,6 +166,20 @@ def test_settings_path_overrides_the_repo_config(settings: RepoSettings, cluster
     cluster_repo.push()
     result = run_repo_cycle(replace(settings, path="other"))
     assert [str(unit.key) for unit in result.units] == ["team-a/x"]
+
+
+@pytest.mark.apiserver
+def test_a_cycle_with_a_cluster_applies_and_commits_the_drift_report(
+    settings: RepoSettings, user: UserClone, kube: KubeApi, namespace: str
+) -> None:
+    user.write(f"clusters/{namespace}/demo.yaml", raycluster("demo").replace("team-a", namespace))
+    user.commit("a cluster to apply")
+    user.push()
+    result = run_repo_cycle(settings, kube_factory=lambda: kube)
+    assert result.sync is not None and result.sync.ok
+    assert kube.get("v1", "Pod", namespace, "demo-head") is not None
+    summary = json.loads(committed_outputs(user)["drift/summary.json"])
+    assert summary["compared_with_cluster"] is True
 
 
 @pytest.mark.slow
