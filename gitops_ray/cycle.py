@@ -93,6 +93,8 @@ def run_repo_cycle(
     applying = kube_factory is not None
     with GitSource(settings) as source:
         checkout = source.sync()
+        commit_back = CommitBack(source)
+        commit_back.branch_for(checkout)  # fail before applying when there is nowhere to commit back
         source_options = _source_options(checkout, settings, options)
         fingerprint = CycleFingerprint(
             sources=_sources_digest(source, checkout.revision, source_options),
@@ -113,7 +115,7 @@ def run_repo_cycle(
                 return None
             return _outputs(desired_state(head.worktree, head_options), None, head_options)
 
-        publication = CommitBack(source).publish(_outputs(state, drift, source_options), checkout, recompute)
+        publication = commit_back.publish(_outputs(state, drift, source_options), checkout, recompute)
     problems = state.problems + _emptiness(state, source_options)
     log.info(
         "cycle.done",

@@ -84,12 +84,7 @@ class CommitBack:
         on. Raises PushRejected when the remote kept moving through every attempt or refused the push,
         RemoteUnavailable when it cannot be reached; nothing is ever forced.
         """
-        branch = self.settings.push_branch or rendered_from.branch
-        if branch is None:
-            raise GitConfigError(
-                f"{self.source.display_url}: ref {self.settings.ref!r} is a tag or a commit; "
-                "set a push branch to commit back"
-            )
+        branch = self.branch_for(rendered_from)
         tracks_source = branch == rendered_from.branch
         worktree = self._worktree(rendered_from.revision)
         for attempt in range(1, self.settings.push_attempts + 1):
@@ -119,6 +114,17 @@ class CommitBack:
             f"push to {branch!r} of {self.source.display_url} rejected {self.settings.push_attempts} times: "
             "the remote kept moving"
         )
+
+    def branch_for(self, checkout: Checkout) -> str:
+        """The branch outputs of `checkout` go to; GitConfigError when there is none (a tag or commit ref
+        without `push_branch`), so a cycle can fail before it applies anything."""
+        branch = self.settings.push_branch or checkout.branch
+        if branch is None:
+            raise GitConfigError(
+                f"{self.source.display_url}: ref {self.settings.ref!r} is a tag or a commit; "
+                "set a push branch to commit back"
+            )
+        return branch
 
     def _backoff(self, attempt: int) -> float:
         """Exponential, capped, with jitter so that two writers do not retry in lockstep."""

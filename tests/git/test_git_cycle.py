@@ -14,7 +14,7 @@ from git_repos import UserClone, git
 
 from gitops_ray.cycle import CycleFingerprint, CycleResult, run_repo_cycle
 from gitops_ray.desired import desired_state
-from gitops_ray.git import PushRejected, RepoSettings
+from gitops_ray.git import GitConfigError, PushRejected, RepoSettings
 from gitops_ray.kube import KubeApi
 from gitops_ray.report import output_files
 from gitops_ray.units import Problem
@@ -166,6 +166,28 @@ def test_settings_path_overrides_the_repo_config(settings: RepoSettings, cluster
     cluster_repo.push()
     result = run_repo_cycle(replace(settings, path="other"))
     assert [str(unit.key) for unit in result.units] == ["team-a/x"]
+
+
+def test_a_cycle_from_a_tag_without_a_push_branch_fails_before_rendering(
+    settings: RepoSettings, cluster_repo: UserClone
+) -> None:
+    cluster_repo.tag("v1")
+    with pytest.raises(
+        GitConfigError, match=r"ref 'v1' is a tag or a commit; set a push branch to commit back$"
+    ):
+        run_repo_cycle(replace(settings, ref="v1"), kube_factory=pytest.fail)
+
+
+def test_a_cycle_from_a_tag_commits_back_to_its_push_branch(
+    settings: RepoSettings, cluster_repo: UserClone
+) -> None:
+    cluster_repo.tag("v1")
+    result = run_repo_cycle(replace(settings, ref="v1", push_branch="outputs"))
+    assert result.publication is not None
+    assert (result.publication.branch, cluster_repo.remote_head("outputs")) == (
+        "outputs",
+        result.publication.commit,
+    )
 
 
 @pytest.mark.apiserver
