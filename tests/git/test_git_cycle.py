@@ -148,11 +148,18 @@ def test_a_repository_that_suddenly_has_no_cluster_files_is_reported(
     assert (result.units, result.problems) == ((), (Problem(file="clusters", message=message),))
 
 
-def test_a_binary_cluster_file_is_a_problem_and_the_other_clusters_still_render(
-    settings: RepoSettings, cluster_repo: UserClone
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"\x00\x01\x02binary", id="binary"),
+        pytest.param(b"data: " + b"x" * (1024 * 1024 + 1) + b"\n", id="over-1MiB"),
+    ],
+)
+def test_an_unreadable_cluster_file_is_a_problem_and_the_other_clusters_still_render(
+    settings: RepoSettings, cluster_repo: UserClone, content: bytes
 ) -> None:
-    (cluster_repo.path / "clusters/team-a/blob.yaml").write_bytes(b"\x00\x01\x02binary")
-    cluster_repo.commit("a binary file")
+    (cluster_repo.path / "clusters/team-a/blob.yaml").write_bytes(content)
+    cluster_repo.commit("an unreadable file")
     cluster_repo.push()
     result = run_repo_cycle(settings)
     assert [problem.file for problem in result.problems] == ["clusters/team-a/blob.yaml"]
