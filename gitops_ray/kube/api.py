@@ -34,8 +34,9 @@ DELETE_WAIT_SECONDS = 120.0
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Decoding creates millions of small objects that all survive: cyclic GC passes over them are waste."""
+def gc_paused() -> Iterator[None]:
+    """Decoded API objects are millions of small containers that all survive: every cyclic GC pass over
+    them is waste (seconds per pass at thousands of Pods). Nested use is fine."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -46,7 +47,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def decode_json(data: bytes) -> Any:
-    with _gc_paused():
+    with gc_paused():
         return json.loads(data) if data else None
 
 
