@@ -58,12 +58,13 @@ class UnitSummary:
 
 @dataclass(frozen=True)
 class CycleResult:
-    """The outcome of one cycle. `skipped`: nothing to do (same fingerprint as `previous`); `sync`: what
-    the apply did (None when not applying); `publication`: the pushed commit (None when the outputs did not
-    change or the cycle was skipped); `problems`: bad input, located."""
+    """The outcome of one cycle. `fingerprint`: pass it as `previous` to the next cycle (None when the apply
+    failed somewhere, so the next cycle retries even if nothing changed); `skipped`: nothing to do (same
+    fingerprint as `previous`); `sync`: what the apply did (None when not applying); `publication`: the
+    pushed commit (None when the outputs did not change or the cycle was skipped); `problems`: bad input."""
 
     revision: str
-    fingerprint: CycleFingerprint
+    fingerprint: CycleFingerprint | None
     skipped: bool
     sync: SyncResult | None = None
     publication: Publication | None = None
@@ -127,7 +128,7 @@ def run_repo_cycle(
     )
     return CycleResult(
         revision=checkout.revision,
-        fingerprint=fingerprint,
+        fingerprint=fingerprint if sync is None or sync.ok else None,
         skipped=False,
         sync=sync,
         publication=publication,

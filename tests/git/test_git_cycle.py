@@ -206,6 +206,7 @@ def test_a_cycle_with_a_cluster_applies_and_commits_the_drift_report(
     user.push()
     result = run_repo_cycle(settings, kube_factory=lambda: kube)
     assert result.sync is not None and result.sync.ok
+    assert result.fingerprint is not None  # a clean apply may be skipped next time
     assert kube.get("v1", "Pod", namespace, "demo-head") is not None
     summary = json.loads(committed_outputs(user)["drift/summary.json"])
     assert summary["compared_with_cluster"] is True
