@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+from typing import Any
 
 from gitops_ray.objects import CLUSTER_SCOPED_KINDS, KubeObject, object_ref
 
@@ -36,7 +37,7 @@ class Problem:
             where += f": {self.field}"
         return f"{where}: {self.message}"
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "document": self.document,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class RenderError(Exception):
-    """A RayCluster cannot be rendered. `field` is a dotted path into the object (e.g. `spec.headGroupSpec`)."""
+    """A RayCluster cannot be rendered; `field` is a path into the object (`spec.headGroupSpec`)."""
 
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
@@ -20,4 +20,4 @@ class InvalidRayCluster(RenderError):
 
 
 class SchemaError(RenderError):
-    """The YAML does not have the shape of the RayCluster CRD (a type or a required field), as an API server would say."""
+    """The YAML does not fit the RayCluster CRD's schema (a type, a required field), as an API server says."""
