@@ -22,6 +22,8 @@ from gitops_ray.kube.counting import RequestCounter, since
 from gitops_ray.objects import KubeObject
 from gitops_ray.ownership import FIELD_MANAGER, PART_OF_LABEL, parent_name, unit_applyset_id
 from gitops_ray.plan import (
+    APPLY_ACTIONS,
+    WRITE_ACTIONS,
     Action,
     Counts,
     PlannedAction,
@@ -49,22 +51,18 @@ class SyncOptions:
 
 @dataclass(frozen=True)
 class UnitResult:
-    """What a cycle did (or, in a dry run or without healing, would do) for one unit."""
+    """What a cycle did (or, in a dry run or without healing, would do) for one unit. `changes` are the
+    writing actions only (create, update, recreate, prune): a no-op cycle keeps no live objects alive."""
 
     key: UnitKey
     counts: Counts
     errors: tuple[str, ...]
     drift: UnitDrift
-    actions: tuple[PlannedAction, ...] = ()
+    changes: tuple[PlannedAction, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.errors
-
-    @property
-    def changes(self) -> tuple[PlannedAction, ...]:
-        """The actions that write (create, update, recreate, prune)."""
-        return tuple(a for a in self.actions if a.action in (*_APPLY, Action.PRUNE))
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,8 @@ class SyncResult:
         return any(unit.changes for unit in self.units)
 
 
-_APPLY = (Action.CREATE, Action.UPDATE, Action.RECREATE)
+def _changes(plan: UnitPlan) -> tuple[PlannedAction, ...]:
+    return tuple(a for a in plan.actions if a.action in WRITE_ACTIONS)
 
 
 # --- reading the cluster ------------------------------------------------------------------------------
@@ -221,7 +220,7 @@ class _UnitRun:
         self.errors.append(str(error))
 
     def _write_parent(self, inventory: Inventory | None, action: Action) -> bool:
-        if inventory is None or action not in _APPLY or not self._sends(inventory.parent_ref):
+        if inventory is None or action not in APPLY_ACTIONS or not self._sends(inventory.parent_ref):
             return True
         try:
             self.kube.apply(inventory_parent(inventory), self.options.field_manager, self.options.dry_run)
@@ -320,7 +319,7 @@ def _failed_unit(key: UnitKey, source: str, message: str, plan: UnitPlan | None 
     """A unit that could not be carried out at all: nothing of it was applied or pruned."""
     drift = UnitDrift(key, source, (), Health(None, 0, 0), (Problem(source, message, object=f"unit {key}"),))
     counts = plan.counts(action.ref for action in plan.actions) if plan else Counts(failed=1)
-    return UnitResult(key, counts, (message,), drift, plan.actions if plan else ())
+    return UnitResult(key, counts, (message,), drift, _changes(plan) if plan else ())
 
 
 def _blocked_by(
@@ -385,7 +384,7 @@ def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResul
         drift = unit_drift(unit, after, unit_plan.inventory, ours.get(applyset, ()))
         errors = tuple(run.errors) if run else tuple(str(problem) for problem in unit_plan.problems)
         counts = unit_plan.counts(run.failed if run else ())
-        results[unit_plan.key] = UnitResult(unit_plan.key, counts, errors, drift, unit_plan.actions)
+        results[unit_plan.key] = UnitResult(unit_plan.key, counts, errors, drift, _changes(unit_plan))
     return _result([results[key] for key in sorted(results)], plan.prune_blocked or None, kube, before)
 
 
