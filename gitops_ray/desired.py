@@ -16,8 +16,10 @@ from gitops_ray.objects import KubeObject, sort_key
 from gitops_ray.render import render_raycluster
 from gitops_ray.render.errors import RenderError
 from gitops_ray.render.options import RenderOptions
+from gitops_ray.render.validate import ManagedElsewhere
 from gitops_ray.units import (
     TARGET_PODS,
+    TARGET_RAYCLUSTER,
     DesiredState,
     Problem,
     RenderedUnit,
@@ -47,6 +49,18 @@ def raycluster_for_apply(raycluster: KubeObject) -> KubeObject:
     return applied
 
 
+def _failed(unit: Unit, error: RenderError) -> RenderedUnit:
+    """The unit with its render error as a problem located at the RayCluster's field."""
+    problem = Problem(
+        file=unit.source,
+        document=unit.document,
+        object=f"RayCluster {unit.key}",
+        field=error.field,
+        message=error.message,
+    )
+    return RenderedUnit(key=unit.key, source=unit.source, target=unit.target, problems=(problem,))
+
+
 def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
     """Render one unit; a render error becomes a problem located at the RayCluster's field."""
     if unit.problems:
@@ -56,16 +70,15 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
     if unit.raycluster is not None:
         try:
             result = render_raycluster(unit.raycluster, options)
+        except ManagedElsewhere as error:
+            if unit.target != TARGET_RAYCLUSTER:
+                return _failed(unit, error)
+            # Another controller (MultiKueue) runs the Pods; the RayCluster itself is still ours to apply.
+            warnings = (f"{error.message}; no preview of its Pods",)
         except RenderError as error:
-            problem = Problem(
-                file=unit.source,
-                document=unit.document,
-                object=f"RayCluster {unit.key}",
-                field=error.field,
-                message=error.message,
-            )
-            return RenderedUnit(key=unit.key, source=unit.source, target=unit.target, problems=(problem,))
-        rendered, warnings = result.objects, result.warnings
+            return _failed(unit, error)
+        else:
+            rendered, warnings = result.objects, result.warnings
     if unit.target == TARGET_PODS:
         applied = [*rendered, *unit.extras]
         preview: tuple[KubeObject, ...] = ()

@@ -9,15 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
+from gitops_ray.drift import UnitDrift, drift_summary
 from gitops_ray.objects import KubeObject, sort_key
 from gitops_ray.units import DesiredState, Problem, RenderedUnit, UnitKey
-
-if TYPE_CHECKING:
-    from gitops_ray.drift import UnitDrift
 
 REDACTED = "<redacted>"
 # Env vars whose literal values are credentials; a `$VAR` or valueFrom reference is not a secret.
@@ -148,8 +146,6 @@ def output_files(
     Without `drift` (no cluster was compared, e.g. `--no-apply`), drift reports still list each unit's
     problems, so a broken file always shows up on the Git host.
     """
-    from gitops_ray.drift import UnitDrift, drift_summary
-
     files = rendered_files(state, rendered_dir)
     reports: list[UnitDrift] = []
     for unit in state.units:
