@@ -83,7 +83,7 @@ def test_an_invalid_cluster_exits_1_names_it_and_the_others_are_still_rendered(
     out, err = capsys.readouterr()
     assert "name: good-head\n" in out and "bad-head" not in out
     assert err == (
-        "error: clusters/ml/bad.yaml: document 0 (RayCluster ml/bad): spec.workerGroupSpecs[0]: "
+        "error: clusters/ml/bad.yaml: document 0 (RayCluster ml/bad): spec.workerGroupSpecs[0].minReplicas: "
         "worker group g has minReplicas 2 greater than maxReplicas 1\n"
     )
 
