@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from clusterkit import live, names, raycluster, sync, uids, write_source
+from kubernetes.client import CoreV1Api
+from kubernetes.config import new_client_from_config
 
 from gitops_ray.kube import KubeApi
 
@@ -296,3 +298,24 @@ def test_a_generated_secret_is_created_once_with_a_random_token(
     assert len(base64.b64decode(token)) >= 32
     assert live(kube, "Secret", namespace, "demo")["data"]["auth_token"] == token
     assert (second.writes, second.units[0].drift.status) == (0, "in-sync")
+
+
+def test_health_counts_the_pods_whose_status_says_ready(
+    kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=2)]})
+    sync(tmp_path, kube)
+    for pod in ("demo-head", "demo-small-worker-1"):  # what a kubelet would report
+        CoreV1Api(new_client_from_config(apiserver_kubeconfig)).patch_namespaced_pod_status(
+            pod, namespace, {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+        )
+
+    result = sync(tmp_path, kube)
+
+    assert result.units[0].drift.health.as_dict() == {
+        "head_ready": True,
+        "workers_ready": 1,
+        "workers_desired": 2,
+        "pending": ["demo-small-worker-0"],
+    }
+    assert result.writes == 0
