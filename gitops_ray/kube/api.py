@@ -115,19 +115,15 @@ class KubeApi:
         """One object, or None when it does not exist (used only while waiting for a delete to finish)."""
         resource = self.resource(api_version, kind)
         target = describe({"kind": kind, "metadata": {"namespace": namespace, "name": name}})
-        try:
-            body: KubeObject = self._request(
-                "GET",
-                resource.object_path(namespace, name),
-                action="get",
-                target=target,
-                permission=resource.permission("get", namespace),
-            )
-        except KubeError as error:
-            if error.not_found:
-                return None
-            raise
-        return body
+        found: KubeObject | None = self._request(
+            "GET",
+            resource.object_path(namespace, name),
+            action="get",
+            target=target,
+            permission=resource.permission("get", namespace),
+            absent_ok=True,
+        )
+        return found
 
     def inventory_parents(self) -> list[KubeObject]:
         """Every gitops-ray ApplySet parent in the cluster (units whose files are gone are found this way)."""
@@ -182,21 +178,17 @@ class KubeApi:
         uid = (obj.get("metadata") or {}).get("uid")
         if uid:
             options["preconditions"] = {"uid": uid}
-        try:
-            self._request(
-                "DELETE",
-                resource.object_path(namespace, name),
-                query=self._dry_run(dry_run),
-                body=options,
-                action="delete",
-                target=describe(obj),
-                permission=resource.permission("delete", namespace),
-            )
-        except KubeError as error:
-            if error.not_found:
-                return False
-            raise
-        return True
+        answer = self._request(
+            "DELETE",
+            resource.object_path(namespace, name),
+            query=self._dry_run(dry_run),
+            body=options,
+            action="delete",
+            target=describe(obj),
+            permission=resource.permission("delete", namespace),
+            absent_ok=True,
+        )
+        return answer is not None
 
     def wait_deleted(self, obj: KubeObject, timeout: float = DELETE_WAIT_SECONDS) -> None:
         """Wait until a deleted object (graceful Pod termination) is gone, so its name can be reused."""
@@ -229,8 +221,10 @@ class KubeApi:
         query: list[tuple[str, str]] | None = None,
         body: Mapping[str, Any] | None = None,
         content_type: str = "application/json",
+        absent_ok: bool = False,
     ) -> Any:
-        """One call through the client's request path; errors name the action, the object and the cause."""
+        """One call through the client's request path; errors name the action, the object and the cause.
+        With `absent_ok`, a 404 answers None instead of raising."""
         try:
             response = self._client.call_api(
                 path,
@@ -250,6 +244,8 @@ class KubeApi:
         except ApiException as error:
             if not error.status:
                 raise unreachable_error(action, target, error) from None
+            if error.status == 404 and absent_ok:
+                return None
             reason = str(error.reason)
             raise request_error(action, target, error.status, error.body, reason, permission) from None
         except (urllib3.exceptions.HTTPError, OSError) as error:

@@ -14,7 +14,6 @@ pytestmark = pytest.mark.apiserver
 
 
 def test_sync_once_prints_one_summary_line_per_cluster_and_exits_0(
-    kube: KubeApi,
     apiserver_kubeconfig: str,
     namespace: str,
     tmp_path: Path,
