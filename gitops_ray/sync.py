@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from gitops_ray.drift import Health, UnitDrift, unit_drift
+from gitops_ray.drift import UnitDrift, unit_drift
 from gitops_ray.inventory import Inventory, InventoryError, MemberRef, inventory_parent, parse_inventory
 from gitops_ray.kube import WRITE_THREADS, KubeApi, KubeError, gc_paused
 from gitops_ray.kube.counting import RequestCounter, since
@@ -317,7 +317,7 @@ def _by_applyset(live: Iterable[KubeObject]) -> dict[str, list[KubeObject]]:
 
 def _failed_unit(key: UnitKey, source: str, message: str, plan: UnitPlan | None = None) -> UnitResult:
     """A unit that could not be carried out at all: nothing of it was applied or pruned."""
-    drift = UnitDrift(key, source, (), Health(None, 0, 0), (Problem(source, message, object=f"unit {key}"),))
+    drift = UnitDrift(key, source, (), None, (Problem(source, message, object=f"unit {key}"),))
     counts = plan.counts(action.ref for action in plan.actions) if plan else Counts(failed=1)
     return UnitResult(key, counts, (message,), drift, _changes(plan) if plan else ())
 

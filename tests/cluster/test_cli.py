@@ -91,3 +91,39 @@ def test_diff_exits_2_when_the_cluster_cannot_be_reached(
 
     assert status == 2
     assert "API server unreachable" in capsys.readouterr().err
+
+
+def test_sync_no_heal_prints_drift_and_health_and_writes_nothing(
+    kube: KubeApi,
+    apiserver_kubeconfig: str,
+    namespace: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+    main(["sync", "--once", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "demo-head-svc",
+                "namespace": namespace,
+                "labels": {"app.kubernetes.io/name": "x"},
+            },
+        },
+        "kubectl-edit",
+    )
+    capsys.readouterr()
+
+    status = main(["sync", "--once", "--no-heal", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+
+    assert status == 0
+    assert capsys.readouterr().out.splitlines()[:-1] == [
+        "no heal: drift reported, nothing written",
+        f"{namespace}/demo: created 0, updated 1, recreated 0, unchanged 2, pruned 0, failed 0"
+        " (drift: drifted)",
+        f"  drift: Service {namespace}/demo-head-svc differs (changed by kubectl-edit)",
+        "    metadata.labels[\"app.kubernetes.io/name\"]: 'x' -> 'kuberay'",
+        "  health: head not ready; workers 0/1 ready; not ready: demo-head, demo-small-worker-0",
+    ]
