@@ -186,6 +186,26 @@ def _with_generated_value(secret: KubeObject) -> KubeObject:
     return {**secret, "data": {**(secret.get("data") or {}), key: token}}
 
 
+def keeping_autoscaled_replicas(desired: KubeObject, live: KubeObject | None) -> KubeObject:
+    """`workerGroupSpecs` is an atomic list in KubeRay's CRD: applying it without the `replicas` left to the
+    autoscaler would reset each group to the CRD default (0). The live value is carried over, per group."""
+    if desired.get("kind") != "RayCluster" or live is None:
+        return desired
+    live_replicas = {
+        group.get("groupName"): group.get("replicas")
+        for group in (live.get("spec") or {}).get("workerGroupSpecs") or []
+        if isinstance(group, dict)
+    }
+    spec = desired.get("spec") or {}
+    groups = [
+        {**group, "replicas": live_replicas[group.get("groupName")]}
+        if "replicas" not in group and live_replicas.get(group.get("groupName")) is not None
+        else group
+        for group in spec.get("workerGroupSpecs") or []
+    ]
+    return {**desired, "spec": {**spec, "workerGroupSpecs": groups}} if groups else desired
+
+
 class _UnitRun:
     """Executes one unit's plan, collecting errors instead of raising (one unit never stops another)."""
 
@@ -247,7 +267,7 @@ class _UnitRun:
             if planned.action is Action.RECREATE and planned.ref not in gone:
                 continue
             assert planned.desired is not None
-            self._apply_one(planned, planned.desired)
+            self._apply_one(planned, keeping_autoscaled_replicas(planned.desired, planned.live))
 
     def _delete_for_recreate(self, recreate: list[PlannedAction]) -> set[MemberRef]:
         gone: set[MemberRef] = set()

@@ -54,6 +54,18 @@ def live_raycluster(kube: KubeApi, namespace: str, name: str) -> KubeObject:
     return found[0]
 
 
+def scale_as_the_autoscaler(kubeconfig: str, namespace: str, name: str, replicas: int) -> None:
+    """What the Ray autoscaler does: a JSON patch of one group's replicas, under its own field manager."""
+    config.new_client_from_config(kubeconfig).call_api(
+        f"/apis/ray.io/v1/namespaces/{namespace}/rayclusters/{name}",
+        "PATCH",
+        query_params=[("fieldManager", "autoscaler")],
+        header_params={"Content-Type": "application/json-patch+json", "Accept": "application/json"},
+        body=[{"op": "replace", "path": "/spec/workerGroupSpecs/0/replicas", "value": replicas}],
+        auth_settings=["BearerToken"],
+    )
+
+
 @pytest.mark.usefixtures("raycluster_crd")
 def test_the_raycluster_target_applies_the_raycluster_and_no_pods(
     kube: KubeApi, namespace: str, tmp_path: Path
@@ -75,17 +87,27 @@ def test_replicas_set_by_the_autoscaler_survive_the_next_sync(
 ) -> None:
     write_source(tmp_path, {f"{namespace}/demo.yaml": [autoscaled("demo", namespace, replicas=2)]})
     sync(tmp_path, kube)
-    # What the Ray autoscaler does: a JSON patch of one group's replicas, under its own field manager.
-    config.new_client_from_config(apiserver_kubeconfig).call_api(
-        f"/apis/ray.io/v1/namespaces/{namespace}/rayclusters/demo",
-        "PATCH",
-        query_params=[("fieldManager", "autoscaler")],
-        header_params={"Content-Type": "application/json-patch+json", "Accept": "application/json"},
-        body=[{"op": "replace", "path": "/spec/workerGroupSpecs/0/replicas", "value": 3}],
-        auth_settings=["BearerToken"],
-    )
+    scale_as_the_autoscaler(apiserver_kubeconfig, namespace, "demo", replicas=3)
 
     result = sync(tmp_path, kube)
 
     assert result.writes == 0
     assert live_raycluster(kube, namespace, "demo")["spec"]["workerGroupSpecs"][0]["replicas"] == 3
+
+
+@pytest.mark.usefixtures("raycluster_crd")
+def test_replicas_set_by_the_autoscaler_survive_a_change_from_git(
+    kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [autoscaled("demo", namespace, replicas=2)]})
+    sync(tmp_path, kube)
+    scale_as_the_autoscaler(apiserver_kubeconfig, namespace, "demo", replicas=3)
+    changed = autoscaled("demo", namespace, replicas=2)
+    changed["spec"]["workerGroupSpecs"][0]["rayStartParams"] = {"num-cpus": "4"}
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [changed]})
+
+    result = sync(tmp_path, kube)
+
+    group = live_raycluster(kube, namespace, "demo")["spec"]["workerGroupSpecs"][0]
+    assert result.units[0].counts.updated == 1
+    assert (group["replicas"], group["rayStartParams"]) == (3, {"num-cpus": "4"})
