@@ -1,0 +1,213 @@
+"""The controller's poll loop on real repositories: skip when nothing changed, re-check the cluster every
+resync interval, recover from a dead remote, stand by without the Lease; and the real `gitops-ray run`
+process serving /metrics, /healthz and /readyz until SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from git_repos import UserClone, git
+
+from gitops_ray.controller import Controller, Metrics
+from gitops_ray.git import RepoSettings
+from gitops_ray.settings import ControllerSettings
+
+pytestmark = pytest.mark.git
+
+CLUSTER = """\
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata: {name: a, namespace: team-a}
+spec:
+  headGroupSpec:
+    template: {spec: {containers: [{name: ray, image: rayproject/ray:2.53.0}]}}
+"""
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clusters_repo(user: UserClone) -> UserClone:
+    user.remove("clusters/team-a/a.yaml")
+    user.write("clusters/team-a/a.yaml", CLUSTER)
+    user.commit("a real cluster")
+    user.push()
+    return user
+
+
+def controller(settings: RepoSettings, clock: FakeClock, **overrides: object) -> Controller:
+    controller_settings = ControllerSettings(repo=settings.url, apply=False, interval=60, resync_interval=300)
+    return Controller(settings, controller_settings, None, Metrics(), clock=clock, **overrides)  # type: ignore[arg-type]
+
+
+def cycles(metrics: Metrics, result: str) -> float:
+    value = metrics.registry.get_sample_value("gitops_ray_cycles_total", {"result": result})
+    return value or 0.0
+
+
+def test_the_first_tick_renders_and_commits_back(settings: RepoSettings, clusters_repo: UserClone) -> None:
+    result = controller(settings, FakeClock()).tick()
+    assert result is not None and not result.skipped and result.committed
+    clusters_repo.pull()
+    assert (clusters_repo.path / "rendered" / "team-a" / "a.yaml").is_file()
+
+
+def test_a_tick_with_nothing_changed_is_skipped(settings: RepoSettings, clusters_repo: UserClone) -> None:
+    loop = controller(settings, FakeClock())
+    loop.tick()
+    second = loop.tick()
+    assert second is not None and second.skipped
+    assert (cycles(loop.metrics, "applied"), cycles(loop.metrics, "skipped")) == (1, 1)
+
+
+def test_after_the_resync_interval_the_cluster_is_checked_again(
+    settings: RepoSettings, clusters_repo: UserClone
+) -> None:
+    clock = FakeClock()
+    loop = controller(settings, clock)
+    loop.tick()
+    clock.now += 299
+    assert loop.tick().skipped  # type: ignore[union-attr]
+    clock.now += 1
+    again = loop.tick()
+    assert again is not None and not again.skipped and again.committed is None  # same outputs: no commit
+
+
+def test_a_new_user_commit_is_rendered_on_the_next_tick(
+    settings: RepoSettings, clusters_repo: UserClone
+) -> None:
+    loop = controller(settings, FakeClock())
+    loop.tick()
+    clusters_repo.pull()
+    clusters_repo.write("clusters/team-a/b.yaml", CLUSTER.replace("name: a,", "name: b,"))
+    clusters_repo.commit("cluster b")
+    clusters_repo.push()
+    result = loop.tick()
+    assert result is not None and not result.skipped and result.committed
+    clusters_repo.pull()
+    assert (clusters_repo.path / "rendered" / "team-a" / "b.yaml").is_file()
+
+
+def test_a_dead_remote_fails_the_tick_and_the_next_one_recovers(
+    settings: RepoSettings, clusters_repo: UserClone, remote: Path
+) -> None:
+    loop = controller(settings, FakeClock())
+    moved = remote.with_name("gone.git")
+    remote.rename(moved)
+    assert loop.tick() is None
+    assert cycles(loop.metrics, "failed") == 1
+    moved.rename(remote)
+    result = loop.tick()
+    assert result is not None and result.committed
+
+
+def test_a_standby_replica_does_nothing(
+    settings: RepoSettings, clusters_repo: UserClone, remote: Path
+) -> None:
+    head = git(remote, "rev-parse", "main")
+    loop = controller(settings, FakeClock(), is_leader=lambda: False)
+    assert loop.tick() is None
+    assert git(remote, "rev-parse", "main") == head
+    assert cycles(loop.metrics, "applied") == cycles(loop.metrics, "failed") == 0
+
+
+def test_a_tick_running_far_too_long_makes_healthz_fail(settings: RepoSettings) -> None:
+    loop = controller(settings, FakeClock())
+    assert loop.healthy(now=1000.0)
+    loop.tick_started = 1000.0
+    assert loop.healthy(now=1000.0 + 599)
+    assert not loop.healthy(now=1000.0 + 600)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def wait_for(condition: object, seconds: float = 60.0) -> None:
+    """Poll a real process's observable state (bounded)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_gitops_ray_run_polls_serves_metrics_and_stops_on_sigterm(
+    tmp_path: Path, remote: Path, clusters_repo: UserClone
+) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gitops_ray",
+            "run",
+            "--repo",
+            str(remote),
+            "--no-apply",
+            "--interval",
+            "1",
+            "--resync-interval",
+            "60",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--metrics-address",
+            f"127.0.0.1:{port}",
+            "--log-format",
+            "json",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+    )
+    try:
+        wait_for(lambda: _ready(port))
+        assert http_get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+        wait_for(
+            lambda: (
+                'gitops_ray_cycles_total{result="skipped"}' in http_get(f"http://127.0.0.1:{port}/metrics")[1]
+            )
+        )
+        clusters_repo.pull()
+        assert (clusters_repo.path / "rendered" / "team-a" / "a.yaml").is_file()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    logs = process.stderr.read() if process.stderr else ""
+    assert '"event": "controller.started"' in logs and '"event": "controller.stopping"' in logs
+
+
+def _ready(port: int) -> bool:
+    try:
+        return http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200
+    except OSError:
+        return False
