@@ -38,8 +38,10 @@ def _check_metadata(metadata: object) -> None:
         if value is not None and not isinstance(value, str):
             raise SchemaError("must be of type string", f"metadata.{key}")
     if not metadata.get("name"):
-        raise SchemaError("Required value: a RayCluster in Git needs a name (generateName is not supported)",
-                          "metadata.name")
+        raise SchemaError(
+            "Required value: a RayCluster in Git needs a name (generateName is not supported)",
+            "metadata.name",
+        )
     for key in _METADATA_MAP_FIELDS:
         entries = metadata.get(key)
         if entries is None:
@@ -48,8 +50,10 @@ def _check_metadata(metadata: object) -> None:
             raise SchemaError("must be of type object", f"metadata.{key}")
         for entry_key, entry_value in entries.items():
             if not isinstance(entry_key, str) or not isinstance(entry_value, str):
-                raise SchemaError("keys and values must be strings (quote values such as \"true\" in YAML)",
-                                  f"metadata.{key}[{entry_key}]")
+                raise SchemaError(
+                    'keys and values must be strings (quote values such as "true" in YAML)',
+                    f"metadata.{key}[{entry_key}]",
+                )
 
 
 def _set_operator_defaults(cluster: KubeObject) -> None:

@@ -585,9 +585,7 @@ def _autoscaler_v1_warnings(cluster: KubeObject) -> list[str]:
     if not rc.autoscaling_enabled(cluster) or rc.autoscaler_v2_enabled(cluster):
         return []
     offending = [
-        str(group.get("groupName") or "")
-        for group in rc.worker_groups(cluster)
-        if not _restarts_never(group)
+        str(group.get("groupName") or "") for group in rc.worker_groups(cluster) if not _restarts_never(group)
     ]
     if not offending:
         return []

@@ -11,9 +11,7 @@ from gitops_ray.render.errors import SchemaError
 from gitops_ray.render.schema import conform, raycluster_schema
 
 
-def raycluster(
-    head: dict[str, Any] | None = None, workers: Any = None, **spec: Any
-) -> dict[str, Any]:
+def raycluster(head: dict[str, Any] | None = None, workers: Any = None, **spec: Any) -> dict[str, Any]:
     """A minimal valid RayCluster; `head`/`workers` replace the groups, `spec` adds top-level fields."""
     head_group = (
         head

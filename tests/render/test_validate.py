@@ -220,7 +220,7 @@ REJECTED = [
         ),
         EMBEDDED_STORAGE,
         'cannot set a volume mount named "gcs-storage" or mounted at /data/gcs in the head container when '
-        'the '
+        "the "
         "embedded GCS FT backend is used - it is managed by KubeRay",
         "spec.headGroupSpec.template.spec.containers[0].volumeMounts",
         id="rocksdb with a mount at /data/gcs",
@@ -232,7 +232,7 @@ REJECTED = [
         ),
         EMBEDDED_STORAGE,
         'cannot set a volume named "gcs-storage" in the head Pod when the embedded GCS FT backend is used - '
-        'it '
+        "it "
         "is managed by KubeRay",
         "spec.headGroupSpec.template.spec.volumes",
         id="rocksdb with a gcs-storage volume",
