@@ -15,7 +15,7 @@ import yaml
 
 from gitops_ray.drift import UnitDrift, drift_summary
 from gitops_ray.objects import KubeObject, sort_key
-from gitops_ray.units import DesiredState, Problem, RenderedUnit, UnitKey
+from gitops_ray.units import DesiredState, RenderedUnit, UnitKey
 
 REDACTED = "<redacted>"
 # Env vars whose literal values are credentials; a `$VAR` or valueFrom reference is not a secret.
@@ -126,10 +126,6 @@ def rendered_files(state: DesiredState, rendered_dir: str = "rendered") -> dict[
     return {rendered_path(rendered_dir, unit.key): rendered_file(unit).encode() for unit in state.units}
 
 
-def _problem_lines(problems: Iterable[Problem]) -> list[str]:
-    return [f"- `{problem.file}`: {str(problem)[len(problem.file) + 2 :]}" for problem in problems]
-
-
 def json_bytes(data: Mapping[str, Any]) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
@@ -159,6 +155,6 @@ def output_files(
     summary["broken_sources"] = [problem.as_dict() for problem in state.broken_sources]
     files[f"{drift_dir}/summary.json"] = json_bytes(summary)
     if state.broken_sources:
-        lines = ["# Files gitops-ray could not read", "", *_problem_lines(state.broken_sources), ""]
+        lines = ["# Files gitops-ray could not read", "", *(f"- {p}" for p in state.broken_sources), ""]
         files[f"{drift_dir}/broken-sources.md"] = "\n".join(lines).encode()
     return files
