@@ -123,7 +123,7 @@ def _list_live(
     for scope in sorted(scopes):
         api_version, kind, namespace = scope
         try:
-            listed = kube.list_objects(api_version, kind, namespace or None)
+            listed = kube.list_objects(api_version, kind, namespace or None, cached=True)
         except KubeError as error:
             failed[scope] = str(error)
             continue

@@ -73,3 +73,13 @@ def test_deleting_a_missing_object_reports_it_was_already_gone(kube: KubeApi, na
 def test_a_kind_the_server_does_not_serve_names_the_missing_crd(kube: KubeApi, namespace: str) -> None:
     with pytest.raises(KubeError, match=r"does not serve example\.com/v1 Widget \(is its CRD installed\?\)"):
         kube.list_objects("example.com/v1", "Widget", namespace)
+
+
+def test_a_cached_list_sees_everything_this_client_wrote(kube: KubeApi, namespace: str) -> None:
+    kube.list_objects("v1", "ConfigMap", namespace)  # first LIST of the kind: from etcd
+    for index in range(20):
+        kube.apply(config_map(namespace, f"settings-{index}", {"a": str(index)}), "gitops-ray")
+
+    listed = kube.list_objects("v1", "ConfigMap", namespace, cached=True)
+
+    assert sorted(o["metadata"]["name"] for o in listed) == sorted(f"settings-{i}" for i in range(20))
