@@ -29,6 +29,7 @@ from gitops_ray.objects import KubeObject, describe, object_ref
 from gitops_ray.ownership import APPLYSET_ID_LABEL, APPLYSET_TOOLING_ANNOTATION, PARENT_API_VERSION, TOOLING
 
 APPLY_PATCH = "application/apply-patch+yaml"
+TOO_LARGE_RESOURCE_VERSION = "Too large resource version"  # the API server's words, HTTP 504
 TOOLING_PREFIX = TOOLING.split("/", 1)[0] + "/"  # any gitops-ray version's parents are ours to read
 # (connect, read) seconds: fail fast when the API server is gone, allow slow LISTs of big namespaces.
 REQUEST_TIMEOUT = (5.0, 120.0)
@@ -114,14 +115,22 @@ class KubeApi:
         if seen is not None:
             query += [("resourceVersion", str(seen)), ("resourceVersionMatch", "NotOlderThan")]
         where = f" in namespace {namespace}" if resource.namespaced and namespace else ""
-        body = self._request(
-            "GET",
-            resource.collection_path(namespace),
-            query=query,
-            action="list",
-            target=f"{kind}{where}",
-            permission=resource.permission("list", namespace),
-        )
+        try:
+            body = self._request(
+                "GET",
+                resource.collection_path(namespace),
+                query=query,
+                action="list",
+                target=f"{kind}{where}",
+                permission=resource.permission("list", namespace),
+            )
+        except KubeError as error:
+            if seen is None or TOO_LARGE_RESOURCE_VERSION not in error.message:
+                raise
+            # The cluster's versions went backwards (etcd restored or replaced): forget ours, read etcd.
+            with self._lock:
+                self._seen_versions.pop((api_version, kind), None)
+            return self.list_objects(api_version, kind, namespace, label_selector)
         items: list[KubeObject] = list((body or {}).get("items") or [])
         for item in items:
             item["apiVersion"] = api_version

@@ -83,3 +83,14 @@ def test_a_cached_list_sees_everything_this_client_wrote(kube: KubeApi, namespac
     listed = kube.list_objects("v1", "ConfigMap", namespace, cached=True)
 
     assert sorted(o["metadata"]["name"] for o in listed) == sorted(f"settings-{i}" for i in range(20))
+
+
+def test_a_cached_list_falls_back_to_etcd_when_the_cluster_never_saw_that_version(
+    kube: KubeApi, namespace: str
+) -> None:
+    kube.apply(config_map(namespace, "settings", {"a": "1"}), "gitops-ray")
+    kube._seen_versions[("v1", "ConfigMap")] += 1_000_000  # as after etcd was restored from a backup
+
+    listed = kube.list_objects("v1", "ConfigMap", namespace, cached=True)
+
+    assert [o["metadata"]["name"] for o in listed] == ["settings"]
