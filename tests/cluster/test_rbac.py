@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from clusterkit import names, raycluster, sync, write_source
+from clusterkit import live, names, raycluster, sync, write_source
 
 from gitops_ray.kube import KubeApi, connect
 from gitops_ray.objects import KubeObject
@@ -102,3 +102,26 @@ def test_a_missing_permission_fails_with_an_error_naming_it(
         f"namespace {namespace})",
     )
     assert names(kube, "Pod", namespace) == []
+
+
+def test_a_delete_that_fails_stays_in_the_inventory(
+    kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    less = renamed(deploy_rbac(), "gitops-ray-no-delete")
+    role = next(obj for obj in less if obj["kind"] == "ClusterRole")
+    for rule in role["rules"]:
+        rule["verbs"] = [verb for verb in rule["verbs"] if verb != "delete"]
+    install(kube, less)
+    kubeconfig = service_account_kubeconfig(
+        kube, apiserver_kubeconfig, "gitops-ray-no-delete", tmp_path / "kc"
+    )
+    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=2)]})
+    sync(tmp_path / "src", kube)
+
+    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+    result = sync(tmp_path / "src", connect(kubeconfig, None))
+
+    members = live(kube, "ConfigMap", namespace, "gitops-ray-demo")["data"]["members"]
+    assert (result.units[0].counts.failed, result.units[0].counts.pruned) == (1, 0)
+    assert "(missing permission: delete pods" in result.units[0].errors[0]
+    assert f"/v1/Pod/{namespace}/demo-small-worker-1" in members.splitlines()

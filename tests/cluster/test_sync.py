@@ -319,3 +319,50 @@ def test_health_counts_the_pods_whose_status_says_ready(
         "pending": ["demo-small-worker-0"],
     }
     assert result.writes == 0
+
+
+def test_an_api_error_on_one_unit_leaves_the_others_applied(
+    kube: KubeApi, namespace: str, tmp_path: Path
+) -> None:
+    rejected = {  # the API server refuses port 0
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "extra", "namespace": namespace},
+        "spec": {"ports": [{"name": "web", "port": 0, "protocol": "TCP"}]},
+    }
+    write_source(
+        tmp_path,
+        {
+            f"{namespace}/bad.yaml": [raycluster("bad", namespace, workers=1), rejected],
+            f"{namespace}/good.yaml": [raycluster("good", namespace, workers=1)],
+        },
+    )
+
+    result = sync(tmp_path, kube)
+
+    assert [(str(u.key), u.ok, u.counts.failed) for u in result.units] == [
+        (f"{namespace}/bad", False, 1),
+        (f"{namespace}/good", True, 0),
+    ]
+    assert (
+        result.units[0].errors[0].startswith(f'apply Service {namespace}/extra: Service "extra" is invalid')
+    )
+    assert names(kube, "Pod", namespace) == [
+        "bad-head",
+        "bad-small-worker-0",
+        "good-head",
+        "good-small-worker-0",
+    ]
+
+
+def test_a_missing_namespace_is_an_error_when_namespace_creation_is_off(
+    kube: KubeApi, tmp_path: Path
+) -> None:
+    write_source(tmp_path, {"absent/demo.yaml": [raycluster("demo", "t-never-created")]})
+
+    result = sync(tmp_path, kube, create_namespaces=False)
+
+    assert [u.errors for u in result.units] == [
+        ("namespace t-never-created does not exist (namespace creation is off)",)
+    ]
+    assert result.writes == 0
