@@ -57,10 +57,9 @@ def decode_json(data: bytes) -> Any:
 class KubeApi:
     """List, apply, create and delete objects and read inventory parents; every request is counted by verb."""
 
-    def __init__(self, api_client: Any, counter: RequestCounter, server: str = "") -> None:
+    def __init__(self, api_client: Any, counter: RequestCounter) -> None:
         self._client = api_client
         self.counter = counter
-        self.server = server
         self._discovered: dict[str, dict[str, Resource]] = {}
         self._seen_versions: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()  # writes run in a thread pool

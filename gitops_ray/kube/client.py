@@ -41,4 +41,4 @@ def connect(kubeconfig: str | None, context: str | None) -> KubeApi:
     api_client = ApiClient(configuration)
     counter = RequestCounter()
     count_requests(api_client.rest_client, counter)
-    return KubeApi(api_client, counter, server=str(configuration.host))
+    return KubeApi(api_client, counter)

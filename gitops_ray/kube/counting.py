@@ -36,11 +36,6 @@ class RequestCounter:
         return sum(n for verb, n in counts.items() if verb not in READ_METHODS and "(dry-run)" not in verb)
 
     @property
-    def total(self) -> int:
-        with self._lock:
-            return sum(self._counts.values())
-
-    @property
     def writes(self) -> int:
         return self.writes_in(self.snapshot())
 

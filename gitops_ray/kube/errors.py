@@ -23,10 +23,6 @@ class KubeError(Exception):
     def conflict(self) -> bool:
         return self.status == 409
 
-    @property
-    def unreachable(self) -> bool:
-        return self.status == 0
-
 
 def server_message(body: Any, fallback: str) -> tuple[str, str]:
     """(message, reason) from a Kubernetes `Status` body; `fallback` when the body is not one."""
