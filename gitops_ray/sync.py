@@ -227,8 +227,10 @@ class _UnitRun:
         self._apply_all()
         self._prune_all()
         final = self.plan.final_inventory(self.pruned)
-        if final is None or (self.plan.retired and not final.members):
-            self._delete_parent()
+        if final is None:
+            return
+        if self.plan.retired and not final.members:
+            self._delete_parent(final)
         elif final != self.plan.inventory:
             self._write_parent(final, Action.UPDATE)
 
@@ -249,12 +251,10 @@ class _UnitRun:
             return False
         return True
 
-    def _delete_parent(self) -> None:
-        if self.plan.inventory is None:
-            return
-        parent = inventory_parent(self.plan.inventory)
+    def _delete_parent(self, inventory: Inventory) -> None:
+        """A retired unit whose members are all gone: its parent goes too."""
         try:
-            self.kube.delete(parent, self.options.dry_run)
+            self.kube.delete(inventory_parent(inventory), self.options.dry_run)
         except KubeError as error:
             self.errors.append(f"inventory of {self.plan.key}: {error}")
 
