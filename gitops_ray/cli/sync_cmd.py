@@ -124,6 +124,13 @@ def print_summary(result: SyncResult, options: SyncOptions, out: TextIO) -> None
     print(f"requests: {requests or 'none'}; writes: {result.writes}", file=out)
 
 
+def _report_broken_sources(state: DesiredState, out: TextIO) -> bool:
+    """Files that yielded no unit at all (their clusters, if any, are left untouched); True if any."""
+    for problem in state.broken_sources:
+        print(f"error: {problem} (its clusters are neither applied nor pruned)", file=out)
+    return bool(state.broken_sources)
+
+
 def run_sync(args: argparse.Namespace) -> int:
     loaded = _desired_and_cluster(args)
     if loaded is None:
@@ -134,7 +141,8 @@ def run_sync(args: argparse.Namespace) -> int:
     )
     result = sync_state(state, kube, options)
     print_summary(result, options, sys.stdout)
-    return 0 if result.ok else 1
+    broken = _report_broken_sources(state, sys.stdout)
+    return 0 if result.ok and not broken else 1
 
 
 def change_lines(planned: PlannedAction) -> list[str]:
@@ -160,6 +168,6 @@ def run_diff(args: argparse.Namespace) -> int:
             print(f"error: {unit.key}: {error}", file=sys.stderr)
     if result.pruned_blocked_reason:
         print(f"prune blocked: {result.pruned_blocked_reason}", file=sys.stderr)
-    if not result.ok:
+    if _report_broken_sources(state, sys.stderr) or not result.ok:
         return DIFF_EXIT_ERROR
     return DIFF_EXIT_CHANGES if result.has_changes else DIFF_EXIT_NO_CHANGES

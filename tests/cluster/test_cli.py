@@ -127,3 +127,21 @@ def test_sync_no_heal_prints_drift_and_health_and_writes_nothing(
         "    metadata.labels[\"app.kubernetes.io/name\"]: 'x' -> 'kuberay'",
         "  health: head not ready; workers 0/1 ready; not ready: demo-head, demo-small-worker-0",
     ]
+
+
+def test_sync_once_exits_1_for_a_file_that_does_not_parse_and_applies_the_rest(
+    kube: KubeApi,
+    apiserver_kubeconfig: str,
+    namespace: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_source(tmp_path, {f"{namespace}/good.yaml": [raycluster("good", namespace, workers=0)]})
+    (tmp_path / namespace / "broken.yaml").write_text("kind: [unclosed\n")
+
+    status = main(["sync", "--once", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert status == 1
+    assert len(errors) == 1 and errors[0].startswith(f"error: {namespace}/broken.yaml")
+    assert names(kube, "Pod", namespace) == ["good-head"]
