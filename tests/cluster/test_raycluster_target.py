@@ -11,7 +11,7 @@ from clusterkit import names, raycluster, sync, write_source
 from conftest import TestEnv
 from kubernetes import config
 
-from gitops_ray.kube import KubeApi, KubeError
+from gitops_ray.kube import KubeApi, KubeError, connect
 from gitops_ray.objects import KubeObject
 
 pytestmark = pytest.mark.apiserver
@@ -89,7 +89,8 @@ def test_replicas_set_by_the_autoscaler_survive_the_next_sync(
     sync(tmp_path, kube)
     scale_as_the_autoscaler(apiserver_kubeconfig, namespace, "demo", replicas=3)
 
-    result = sync(tmp_path, kube)
+    # A fresh client lists from etcd: it surely sees the other client's write (a watch cache may lag).
+    result = sync(tmp_path, connect(apiserver_kubeconfig, None))
 
     assert result.writes == 0
     assert live_raycluster(kube, namespace, "demo")["spec"]["workerGroupSpecs"][0]["replicas"] == 3
@@ -106,7 +107,8 @@ def test_replicas_set_by_the_autoscaler_survive_a_change_from_git(
     changed["spec"]["workerGroupSpecs"][0]["rayStartParams"] = {"num-cpus": "4"}
     write_source(tmp_path, {f"{namespace}/demo.yaml": [changed]})
 
-    result = sync(tmp_path, kube)
+    # A fresh client lists from etcd: it surely sees the other client's write (a watch cache may lag).
+    result = sync(tmp_path, connect(apiserver_kubeconfig, None))
 
     group = live_raycluster(kube, namespace, "demo")["spec"]["workerGroupSpecs"][0]
     assert result.units[0].counts.updated == 1

@@ -10,7 +10,7 @@ from clusterkit import live, names, raycluster, sync, uids, write_source
 from kubernetes.client import CoreV1Api
 from kubernetes.config import new_client_from_config
 
-from gitops_ray.kube import KubeApi
+from gitops_ray.kube import KubeApi, connect
 
 pytestmark = pytest.mark.apiserver
 
@@ -310,7 +310,8 @@ def test_health_counts_the_pods_whose_status_says_ready(
             pod, namespace, {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
         )
 
-    result = sync(tmp_path, kube)
+    # A fresh client lists from etcd: it surely sees the other client's write (a watch cache may lag).
+    result = sync(tmp_path, connect(apiserver_kubeconfig, None))
 
     assert result.units[0].drift.health.as_dict() == {
         "head_ready": True,
