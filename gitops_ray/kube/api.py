@@ -71,18 +71,15 @@ class KubeApi:
     # -- resources -------------------------------------------------------------------------------
 
     def resource(self, api_version: str, kind: str) -> Resource:
-        """Where `kind` lives; unknown kinds are looked up once per group version through discovery."""
-        known = BUILTIN_RESOURCES.get((api_version, kind))
+        """Where `kind` lives; other kinds are looked up through discovery, once per group version while
+        found (a kind not served yet is asked for again: its CRD may be installed by the next cycle)."""
+        known = BUILTIN_RESOURCES.get((api_version, kind)) or self._discovered.get(api_version, {}).get(kind)
         if known is not None:
             return known
-        if api_version not in self._discovered:
-            try:
-                body = self._request("GET", discovery_path(api_version), action="discover", target=kind)
-            except KubeError as error:
-                if not error.not_found:
-                    raise
-                body = {}
-            self._discovered[api_version] = resources_from_discovery(api_version, body or {})
+        body = self._request(
+            "GET", discovery_path(api_version), action="discover", target=kind, absent_ok=True
+        )
+        self._discovered[api_version] = resources_from_discovery(api_version, body or {})
         found = self._discovered[api_version].get(kind)
         if found is None:
             raise KubeError(

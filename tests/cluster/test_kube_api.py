@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from gitops_ray.kube import KubeApi, KubeError
@@ -94,3 +96,39 @@ def test_a_cached_list_falls_back_to_etcd_when_the_cluster_never_saw_that_versio
     listed = kube.list_objects("v1", "ConfigMap", namespace, cached=True)
 
     assert [o["metadata"]["name"] for o in listed] == ["settings"]
+
+
+def test_a_kind_is_found_once_its_crd_is_installed(kube: KubeApi, namespace: str) -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                }
+            ],
+        },
+    }
+    with pytest.raises(KubeError, match="does not serve"):
+        kube.list_objects("example.com/v1", "Gadget", namespace)
+    kube.apply(crd, "test-setup")
+    deadline = time.monotonic() + 30
+    while True:  # bounded polling: discovery serves a new CRD asynchronously
+        try:
+            listed = kube.list_objects("example.com/v1", "Gadget", namespace)
+            break
+        except KubeError:
+            assert time.monotonic() < deadline, "the Gadget CRD was not served within 30 s"
+            time.sleep(0.2)
+
+    assert listed == []
