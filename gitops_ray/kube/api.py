@@ -174,35 +174,25 @@ class KubeApi:
 
     def apply(self, obj: KubeObject, field_manager: str, dry_run: bool = False) -> KubeObject:
         """Server-side apply with forced ownership; returns the object as the API server stored it."""
-        api_version, kind, namespace, name = object_ref(obj)
-        resource = self.resource(api_version, kind)
-        query = [("fieldManager", field_manager), ("force", "true"), *self._dry_run(dry_run)]
-        body: KubeObject = self._request(
-            "PATCH",
-            resource.object_path(namespace, name),
-            query=query,
-            body=obj,
-            content_type=APPLY_PATCH,
-            action="apply",
-            target=describe(obj),
-            permission=resource.permission("patch", namespace),
-        )
-        if not dry_run:
-            self._saw(api_version, kind, [body])
-        return body
+        return self._write("apply", obj, [("fieldManager", field_manager), ("force", "true")], dry_run)
 
     def create(self, obj: KubeObject, field_manager: str, dry_run: bool = False) -> KubeObject:
         """POST: fails with a conflict if an object of that name exists (apply would take it over)."""
-        api_version, kind, namespace, _ = object_ref(obj)
+        return self._write("create", obj, [("fieldManager", field_manager)], dry_run)
+
+    def _write(self, action: str, obj: KubeObject, query: list[tuple[str, str]], dry_run: bool) -> KubeObject:
+        api_version, kind, namespace, name = object_ref(obj)
         resource = self.resource(api_version, kind)
+        applying = action == "apply"
         body: KubeObject = self._request(
-            "POST",
-            resource.collection_path(namespace),
-            query=[("fieldManager", field_manager), *self._dry_run(dry_run)],
+            "PATCH" if applying else "POST",
+            resource.object_path(namespace, name) if applying else resource.collection_path(namespace),
+            query=[*query, *self._dry_run(dry_run)],
             body=obj,
-            action="create",
+            content_type=APPLY_PATCH if applying else "application/json",
+            action=action,
             target=describe(obj),
-            permission=resource.permission("create", namespace),
+            permission=resource.permission("patch" if applying else "create", namespace),
         )
         if not dry_run:
             self._saw(api_version, kind, [body])

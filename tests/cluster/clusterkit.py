@@ -74,3 +74,20 @@ def live(kube: KubeApi, kind: str, namespace: str, name: str) -> KubeObject:
     found = [o for o in kube.list_objects("v1", kind, namespace) if o["metadata"]["name"] == name]
     assert found, f"{kind} {namespace}/{name} does not exist"
     return found[0]
+
+
+def edit_service_label(kube: KubeApi, namespace: str, value: str) -> None:
+    """What `kubectl label --overwrite` or `kubectl edit` does to `demo-head-svc`: another field manager
+    changes a label gitops-ray sets."""
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "demo-head-svc",
+                "namespace": namespace,
+                "labels": {"app.kubernetes.io/name": value},
+            },
+        },
+        "kubectl-edit",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clusterkit import names, raycluster, write_source
+from clusterkit import edit_service_label, names, raycluster, write_source
 
 from gitops_ray.cli import main
 from gitops_ray.kube import KubeApi
@@ -102,18 +102,7 @@ def test_sync_no_heal_prints_drift_and_health_and_writes_nothing(
 ) -> None:
     write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
     main(["sync", "--once", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
-    kube.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {
-                "name": "demo-head-svc",
-                "namespace": namespace,
-                "labels": {"app.kubernetes.io/name": "x"},
-            },
-        },
-        "kubectl-edit",
-    )
+    edit_service_label(kube, namespace, "x")
     capsys.readouterr()
 
     status = main(["sync", "--once", "--no-heal", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])

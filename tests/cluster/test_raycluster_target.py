@@ -66,6 +66,13 @@ def scale_as_the_autoscaler(kubeconfig: str, namespace: str, name: str, replicas
     )
 
 
+def synced_then_scaled_to_3(kube: KubeApi, kubeconfig: str, namespace: str, source: Path) -> None:
+    """Cluster `demo` synced with `replicas: 2` in Git, then scaled to 3 by the autoscaler."""
+    write_source(source, {f"{namespace}/demo.yaml": [autoscaled("demo", namespace, replicas=2)]})
+    sync(source, kube)
+    scale_as_the_autoscaler(kubeconfig, namespace, "demo", replicas=3)
+
+
 @pytest.mark.usefixtures("raycluster_crd")
 def test_the_raycluster_target_applies_the_raycluster_and_no_pods(
     kube: KubeApi, namespace: str, tmp_path: Path
@@ -85,9 +92,7 @@ def test_the_raycluster_target_applies_the_raycluster_and_no_pods(
 def test_replicas_set_by_the_autoscaler_survive_the_next_sync(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
-    write_source(tmp_path, {f"{namespace}/demo.yaml": [autoscaled("demo", namespace, replicas=2)]})
-    sync(tmp_path, kube)
-    scale_as_the_autoscaler(apiserver_kubeconfig, namespace, "demo", replicas=3)
+    synced_then_scaled_to_3(kube, apiserver_kubeconfig, namespace, tmp_path)
 
     # A fresh client lists from etcd: it surely sees the other client's write (a watch cache may lag).
     result = sync(tmp_path, connect(apiserver_kubeconfig, None))
@@ -100,9 +105,7 @@ def test_replicas_set_by_the_autoscaler_survive_the_next_sync(
 def test_replicas_set_by_the_autoscaler_survive_a_change_from_git(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
-    write_source(tmp_path, {f"{namespace}/demo.yaml": [autoscaled("demo", namespace, replicas=2)]})
-    sync(tmp_path, kube)
-    scale_as_the_autoscaler(apiserver_kubeconfig, namespace, "demo", replicas=3)
+    synced_then_scaled_to_3(kube, apiserver_kubeconfig, namespace, tmp_path)
     changed = autoscaled("demo", namespace, replicas=2)
     changed["spec"]["workerGroupSpecs"][0]["rayStartParams"] = {"num-cpus": "4"}
     write_source(tmp_path, {f"{namespace}/demo.yaml": [changed]})

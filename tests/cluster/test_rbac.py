@@ -24,15 +24,18 @@ def deploy_rbac() -> list[KubeObject]:
     return [doc for doc in yaml.safe_load_all(RBAC_YAML.read_text()) if doc]
 
 
-def renamed(objects: list[KubeObject], name: str) -> list[KubeObject]:
-    """The same ServiceAccount, ClusterRole and binding under another name."""
-    copies = copy.deepcopy(objects)
-    for obj in copies:
+def reduced(name: str, *, resource: str = "", verb: str = "") -> list[KubeObject]:
+    """deploy/rbac.yaml under another name, its ClusterRole without `resource` or without `verb`."""
+    objects = copy.deepcopy(deploy_rbac())
+    for obj in objects:
         obj["metadata"]["name"] = name
         if obj["kind"] == "ClusterRoleBinding":
             obj["roleRef"]["name"] = name
             obj["subjects"][0]["name"] = name
-    return copies
+        for rule in obj.get("rules", []):
+            rule["resources"] = [r for r in rule["resources"] if r != resource]
+            rule["verbs"] = [v for v in rule["verbs"] if v != verb]
+    return objects
 
 
 def service_account_kubeconfig(admin: KubeApi, admin_kubeconfig: str, account: str, out: Path) -> str:
@@ -56,21 +59,23 @@ def service_account_kubeconfig(admin: KubeApi, admin_kubeconfig: str, account: s
     return str(out)
 
 
-def install(admin: KubeApi, objects: list[KubeObject]) -> None:
+def connect_as(admin: KubeApi, admin_kubeconfig: str, rbac: list[KubeObject], tmp_path: Path) -> KubeApi:
+    """Install a ServiceAccount + ClusterRole + binding and connect with the account's token."""
     admin.apply(
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CONTROLLER_NAMESPACE}}, "test-setup"
     )
-    for obj in objects:
+    for obj in rbac:
         admin.apply(obj, "test-setup")
+    account = next(obj["metadata"]["name"] for obj in rbac if obj["kind"] == "ServiceAccount")
+    return connect(
+        service_account_kubeconfig(admin, admin_kubeconfig, account, tmp_path / "kubeconfig"), None
+    )
 
 
 def test_the_deployed_cluster_role_is_enough_to_sync(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
-    install(kube, deploy_rbac())
-    as_controller = connect(
-        service_account_kubeconfig(kube, apiserver_kubeconfig, "gitops-ray", tmp_path / "kc"), None
-    )
+    as_controller = connect_as(kube, apiserver_kubeconfig, deploy_rbac(), tmp_path)
     write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
 
     result = sync(tmp_path / "src", as_controller)
@@ -82,17 +87,11 @@ def test_the_deployed_cluster_role_is_enough_to_sync(
 def test_a_missing_permission_fails_with_an_error_naming_it(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
-    less = renamed(deploy_rbac(), "gitops-ray-no-services")
-    role = next(obj for obj in less if obj["kind"] == "ClusterRole")
-    for rule in role["rules"]:
-        rule["resources"] = [resource for resource in rule["resources"] if resource != "services"]
-    install(kube, less)
-    kubeconfig = service_account_kubeconfig(
-        kube, apiserver_kubeconfig, "gitops-ray-no-services", tmp_path / "kc"
-    )
+    without_services = reduced("gitops-ray-no-services", resource="services")
+    as_controller = connect_as(kube, apiserver_kubeconfig, without_services, tmp_path)
     write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
 
-    result = sync(tmp_path / "src", connect(kubeconfig, None))
+    result = sync(tmp_path / "src", as_controller)
 
     assert not result.ok
     assert result.units[0].errors == (
@@ -107,19 +106,14 @@ def test_a_missing_permission_fails_with_an_error_naming_it(
 def test_a_delete_that_fails_stays_in_the_inventory(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
-    less = renamed(deploy_rbac(), "gitops-ray-no-delete")
-    role = next(obj for obj in less if obj["kind"] == "ClusterRole")
-    for rule in role["rules"]:
-        rule["verbs"] = [verb for verb in rule["verbs"] if verb != "delete"]
-    install(kube, less)
-    kubeconfig = service_account_kubeconfig(
-        kube, apiserver_kubeconfig, "gitops-ray-no-delete", tmp_path / "kc"
+    as_controller = connect_as(
+        kube, apiserver_kubeconfig, reduced("gitops-ray-no-delete", verb="delete"), tmp_path
     )
     write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=2)]})
     sync(tmp_path / "src", kube)
 
     write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
-    result = sync(tmp_path / "src", connect(kubeconfig, None))
+    result = sync(tmp_path / "src", as_controller)
 
     members = live(kube, "ConfigMap", namespace, "gitops-ray-demo")["data"]["members"]
     assert (result.units[0].counts.failed, result.units[0].counts.pruned) == (1, 0)

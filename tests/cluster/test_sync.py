@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 
 import pytest
-from clusterkit import live, names, raycluster, sync, uids, write_source
+from clusterkit import edit_service_label, live, names, raycluster, sync, uids, write_source
 from kubernetes.client import CoreV1Api
 from kubernetes.config import new_client_from_config
 
@@ -159,26 +159,10 @@ def test_an_object_annotated_prune_disabled_is_not_pruned(
     assert (result.units[0].counts.pruned, result.units[0].counts.kept) == (1, 1)
 
 
-def _edit_service_label(kube: KubeApi, namespace: str) -> None:
-    """What `kubectl label --overwrite` or `kubectl edit` does: another field manager changes our field."""
-    kube.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {
-                "name": "demo-head-svc",
-                "namespace": namespace,
-                "labels": {"app.kubernetes.io/name": "edited"},
-            },
-        },
-        "kubectl-edit",
-    )
-
-
 def test_a_manual_edit_is_reported_as_drift_and_healed(kube: KubeApi, namespace: str, tmp_path: Path) -> None:
     write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace)]})
     sync(tmp_path, kube)
-    _edit_service_label(kube, namespace)
+    edit_service_label(kube, namespace, "edited")
 
     healed = sync(tmp_path, kube)
     after = sync(tmp_path, kube)
@@ -193,7 +177,7 @@ def test_a_manual_edit_is_reported_as_drift_and_healed(kube: KubeApi, namespace:
 def test_a_manual_edit_without_heal_is_only_reported(kube: KubeApi, namespace: str, tmp_path: Path) -> None:
     write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace)]})
     sync(tmp_path, kube)
-    _edit_service_label(kube, namespace)
+    edit_service_label(kube, namespace, "edited")
 
     result = sync(tmp_path, kube, heal=False)
 
