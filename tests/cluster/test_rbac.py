@@ -76,12 +76,15 @@ def test_the_deployed_cluster_role_is_enough_to_sync(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     as_controller = connect_as(kube, apiserver_kubeconfig, deploy_rbac(), tmp_path)
-    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+    cluster = raycluster("demo", namespace, workers=1)
+    cluster["spec"]["enableInTreeAutoscaling"] = True  # the autoscaler's Role: granting needs holding
+    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [cluster]})
 
     result = sync(tmp_path / "src", as_controller)
 
     assert result.ok, result
     assert names(kube, "Pod", namespace) == ["demo-head", "demo-small-worker-0"]
+    assert names(kube, "Role", namespace, api_version="rbac.authorization.k8s.io/v1") == ["demo"]
 
 
 def test_a_missing_permission_fails_with_an_error_naming_it(
