@@ -134,3 +134,26 @@ def test_sync_once_exits_1_for_a_file_that_does_not_parse_and_applies_the_rest(
     assert status == 1
     assert len(errors) == 1 and errors[0].startswith(f"error: {namespace}/broken.yaml")
     assert names(kube, "Pod", namespace) == ["good-head"]
+
+
+def test_diff_shows_the_fields_an_update_would_change(
+    kube: KubeApi,
+    apiserver_kubeconfig: str,
+    namespace: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=0)]})
+    main(["sync", "--once", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+    edit_service_label(kube, namespace, "x")
+    capsys.readouterr()
+
+    status = main(["diff", "--cluster", str(tmp_path), "--kubeconfig", apiserver_kubeconfig])
+
+    assert status == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{namespace}/demo:",
+        f"  ~ update Service {namespace}/demo-head-svc"
+        ' (drift to heal: metadata.labels["app.kubernetes.io/name"])',
+        "    metadata.labels[\"app.kubernetes.io/name\"]: 'x' -> 'kuberay'",
+    ]
