@@ -1,18 +1,28 @@
-"""`gitops-ray sync --once` (one cycle against a cluster) and `gitops-ray diff --cluster` (its preview)."""
+"""`gitops-ray sync --once` (one cycle: a directory against a cluster, or a whole repo cycle with
+`--repo`) and `gitops-ray diff` (`--cluster`: what a sync would change; else: what a Git change does to
+the rendered objects, for pull-request review without a cluster)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
 from gitops_ray.compare import FieldDiff, object_diffs
 from gitops_ray.config import ConfigError
+from gitops_ray.controller import repo_settings
+from gitops_ray.cycle import run_repo_cycle
 from gitops_ray.desired import desired_state
 from gitops_ray.drift import UnitDrift
+from gitops_ray.git import GitSourceError
+from gitops_ray.git.export import export_tree
 from gitops_ray.kube import KubeApi, KubeError, connect
 from gitops_ray.plan import Action, PlannedAction
+from gitops_ray.review import diff_states, format_markdown, format_text
+from gitops_ray.settings import SettingsError, load_settings
 from gitops_ray.sync import SyncOptions, SyncResult, UnitResult, sync_state
 from gitops_ray.units import DesiredState
 
@@ -23,9 +33,6 @@ _DIFF_MARKS = {Action.CREATE: "+", Action.UPDATE: "~", Action.RECREATE: "!", Act
 
 def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "source", type=Path, metavar="SOURCE", help="repository root holding the cluster YAML"
-    )
-    parser.add_argument(
         "--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
@@ -34,13 +41,17 @@ def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: Any) -> None:
     sync = subparsers.add_parser(
         "sync",
-        help="apply SOURCE to the cluster once: apply, prune, report drift",
+        help="one cycle: apply SOURCE (or a whole --repo cycle) to the cluster, prune, report drift",
         description="Render every RayCluster under SOURCE, server-side apply what changed, prune what "
         "gitops-ray created and the source no longer has, and print one summary line per cluster. "
-        "Exit 0 when every cluster succeeded, else 1. In-cluster credentials are used when no "
-        "--kubeconfig/--context is given inside a Pod.",
+        "With --repo URL instead of SOURCE: a full controller cycle (fetch, render, apply unless "
+        "--no-apply, commit rendered/ and drift/ back). Exit 0 when every cluster succeeded, else 1. "
+        "In-cluster credentials are used when no --kubeconfig/--context is given inside a Pod.",
     )
     sync.add_argument("--once", action="store_true", required=True, help="run one cycle and exit")
+    sync.add_argument(
+        "source", type=Path, nargs="?", metavar="SOURCE", help="repository root holding the cluster YAML"
+    )
     _cluster_arguments(sync)
     sync.add_argument("--dry-run", action="store_true", help="send every write as a server-side dry run")
     sync.add_argument("--no-heal", action="store_true", help="report drift only; write nothing")
@@ -49,15 +60,34 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="prune even when SOURCE yields no clusters at all (guards against an emptied checkout)",
     )
+    repo = sync.add_argument_group("a repository instead of SOURCE (Git credentials: see `run --help`)")
+    repo.add_argument("--repo", metavar="URL", help="clone/fetch this repository and run one full cycle")
+    repo.add_argument("--ref", metavar="REF", help="branch, tag or commit (default: main)")
+    repo.add_argument(
+        "--path", metavar="P", help="cluster-file sub-path (default: the repo's gitops-ray.yaml)"
+    )
+    repo.add_argument(
+        "--push-branch", metavar="BRANCH", help="commit back here (default: the tracked branch)"
+    )
+    repo.add_argument("--cache-dir", metavar="DIR", help="where the clone lives")
+    repo.add_argument("--no-apply", action="store_true", help="render and commit back only (no cluster)")
     sync.set_defaults(handler=run_sync)
 
     diff = subparsers.add_parser(
         "diff",
-        help="show what `sync` would change in the cluster (server-side dry run)",
-        description="Exit 0 when the cluster already matches SOURCE, 1 when a sync would change it, "
-        "2 on errors (as `kubectl diff`).",
+        help="what a change does: to the rendered objects (no cluster), or to the cluster (--cluster)",
+        description="Without --cluster: compare the rendered objects of OLD and NEW directories, or of PATH "
+        "at --base REF and PATH now, and print unified diffs of rendered files (or a Markdown PR "
+        "comment). With --cluster: what `sync` would change in the cluster (server-side dry run). "
+        "Exit 0: no changes, 1: changes, 2: errors or invalid input (as `kubectl diff`).",
     )
-    diff.add_argument("--cluster", action="store_true", required=True, help="compare with a live cluster")
+    diff.add_argument(
+        "source", type=Path, metavar="PATH", help="repository root (the OLD tree with two paths)"
+    )
+    diff.add_argument("proposed", type=Path, nargs="?", metavar="NEW", help="the proposed tree")
+    diff.add_argument("--base", metavar="REF", help="compare PATH as of this Git ref with PATH now")
+    diff.add_argument("--format", choices=("text", "markdown"), default="text", help="output format")
+    diff.add_argument("--cluster", action="store_true", help="compare PATH with a live cluster instead")
     _cluster_arguments(diff)
     diff.set_defaults(handler=run_diff)
 
@@ -132,6 +162,11 @@ def _report_broken_sources(state: DesiredState, out: TextIO) -> bool:
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    if (args.repo is None) == (args.source is None):
+        print("error: give either SOURCE or --repo URL", file=sys.stderr)
+        return 1
+    if args.repo is not None:
+        return run_repo_sync(args)
     loaded = _desired_and_cluster(args)
     if loaded is None:
         return 1
@@ -154,6 +189,11 @@ def change_lines(planned: PlannedAction) -> list[str]:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    if not args.cluster:
+        return run_review_diff(args)
+    if args.proposed is not None or args.base is not None:
+        print("error: --cluster compares one PATH with the cluster (no NEW, no --base)", file=sys.stderr)
+        return DIFF_EXIT_ERROR
     loaded = _desired_and_cluster(args)
     if loaded is None:
         return DIFF_EXIT_ERROR
@@ -171,3 +211,70 @@ def run_diff(args: argparse.Namespace) -> int:
     if _report_broken_sources(state, sys.stderr) or not result.ok:
         return DIFF_EXIT_ERROR
     return DIFF_EXIT_CHANGES if result.has_changes else DIFF_EXIT_NO_CHANGES
+
+
+def run_repo_sync(args: argparse.Namespace) -> int:
+    """One full repository cycle, as the controller runs it on every poll."""
+    flags = {
+        "repo": args.repo,
+        "ref": args.ref,
+        "path": args.path,
+        "push_branch": args.push_branch,
+        "cache_dir": args.cache_dir,
+        "kubeconfig": args.kubeconfig,
+        "context": args.context,
+    }
+    options = SyncOptions(
+        dry_run=args.dry_run, heal=not args.no_heal, allow_empty_prune=args.allow_empty_prune
+    )
+    try:
+        settings = load_settings(None, os.environ, flags)
+        kube = None if args.no_apply else connect(settings.kubeconfig, settings.context)
+        result = run_repo_cycle(
+            repo_settings(settings, dict(os.environ)),
+            kube_factory=(lambda: kube) if kube is not None else None,
+            sync_options=options if kube is not None else None,
+        )
+    except (SettingsError, GitSourceError, ConfigError, KubeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"revision {result.revision}")
+    if result.sync is not None:
+        print_summary(result.sync, options, sys.stdout)
+    else:
+        for unit in result.units:
+            print(f"{unit.key}: rendered {unit.objects} objects" + ("" if unit.ok else " (problems)"))
+    for problem in result.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print(f"committed {result.committed}" if result.committed else "nothing to commit")
+    return 0 if not result.problems and (result.sync is None or result.sync.ok) else 1
+
+
+def run_review_diff(args: argparse.Namespace) -> int:
+    """Rendered objects of two trees (OLD NEW, or PATH at --base REF and PATH now); no cluster needed."""
+    if (args.proposed is None) == (args.base is None):
+        print("error: give NEW or --base REF (or --cluster)", file=sys.stderr)
+        return DIFF_EXIT_ERROR
+    with tempfile.TemporaryDirectory(prefix="gitops-ray-base-") as scratch:
+        try:
+            if args.base is not None:
+                old_root, new_root = export_tree(args.source, args.base, Path(scratch)), args.source
+            else:
+                old_root, new_root = args.source, args.proposed
+            for root in (old_root, new_root):
+                if not root.is_dir():
+                    raise ConfigError(f"{root}: not a directory")
+            base, proposed = desired_state(old_root), desired_state(new_root)
+        except (ConfigError, GitSourceError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return DIFF_EXIT_ERROR
+    changes = diff_states(base, proposed)
+    sys.stdout.write(
+        format_markdown(changes, proposed) if args.format == "markdown" else format_text(changes)
+    )
+    if args.format == "text":
+        for problem in proposed.problems:
+            print(f"error: {problem}", file=sys.stderr)
+    if proposed.problems:
+        return DIFF_EXIT_ERROR
+    return DIFF_EXIT_CHANGES if changes else DIFF_EXIT_NO_CHANGES
