@@ -25,6 +25,15 @@ GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
 }
 FAST_TIMEOUTS = Timeouts(network=20, local=20, low_speed=10, connect=5)
+# A minimal valid RayCluster for the cycle and CLI tests (clusters/team-a/a.yaml).
+RAYCLUSTER_A = """\
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata: {name: a, namespace: team-a}
+spec:
+  headGroupSpec:
+    template: {spec: {containers: [{name: ray, image: rayproject/ray:2.53.0}]}}
+"""
 TOKEN_USER = "robot"
 TOKEN = "s3cr3t-t0ken-value"
 

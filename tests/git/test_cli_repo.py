@@ -5,25 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from git_repos import UserClone, git
+from git_repos import RAYCLUSTER_A, UserClone, git
 
 from gitops_ray.cli import main
 
 pytestmark = pytest.mark.git
 
-CLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata: {name: a, namespace: team-a}
-spec:
-  headGroupSpec:
-    template: {spec: {containers: [{name: ray, image: rayproject/ray:2.53.0}]}}
-"""
-
 
 @pytest.fixture
 def clusters_repo(user: UserClone) -> UserClone:
-    user.write("clusters/team-a/a.yaml", CLUSTER)
+    user.write("clusters/team-a/a.yaml", RAYCLUSTER_A)
     user.commit("a real cluster")
     user.push()
     return user
@@ -63,7 +54,7 @@ def test_diff_base_compares_the_working_tree_with_a_ref(
     clusters_repo: UserClone, capsys: pytest.CaptureFixture[str]
 ) -> None:
     base = clusters_repo.head()
-    clusters_repo.write("clusters/team-a/a.yaml", CLUSTER.replace("2.53.0", "2.54.0"))
+    clusters_repo.write("clusters/team-a/a.yaml", RAYCLUSTER_A.replace("2.53.0", "2.54.0"))
     assert main(["diff", "--base", base, str(clusters_repo.path)]) == 1
     assert "+    image: rayproject/ray:2.54.0\n" in capsys.readouterr().out
     assert main(["diff", "--base", "HEAD", str(clusters_repo.path / "clusters")]) == 1

@@ -15,22 +15,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from git_repos import UserClone, git
+from git_repos import RAYCLUSTER_A, UserClone, git
 
 from gitops_ray.controller import Controller, Metrics
 from gitops_ray.git import RepoSettings
 from gitops_ray.settings import ControllerSettings
 
 pytestmark = pytest.mark.git
-
-CLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata: {name: a, namespace: team-a}
-spec:
-  headGroupSpec:
-    template: {spec: {containers: [{name: ray, image: rayproject/ray:2.53.0}]}}
-"""
 
 
 class FakeClock:
@@ -44,7 +35,7 @@ class FakeClock:
 @pytest.fixture
 def clusters_repo(user: UserClone) -> UserClone:
     user.remove("clusters/team-a/a.yaml")
-    user.write("clusters/team-a/a.yaml", CLUSTER)
+    user.write("clusters/team-a/a.yaml", RAYCLUSTER_A)
     user.commit("a real cluster")
     user.push()
     return user
@@ -94,7 +85,7 @@ def test_a_new_user_commit_is_rendered_on_the_next_tick(
     loop = controller(settings, FakeClock())
     loop.tick()
     clusters_repo.pull()
-    clusters_repo.write("clusters/team-a/b.yaml", CLUSTER.replace("name: a,", "name: b,"))
+    clusters_repo.write("clusters/team-a/b.yaml", RAYCLUSTER_A.replace("name: a,", "name: b,"))
     clusters_repo.commit("cluster b")
     clusters_repo.push()
     result = loop.tick()
