@@ -21,10 +21,10 @@ from typing import Any
 
 from gitops_ray.objects import KubeObject
 from gitops_ray.ownership import FIELD_MANAGER, canonical_json
+from gitops_ray.redaction import REDACTED, redact_field
 from gitops_ray.render.quantity import QuantityError, parse_quantity
 
 FieldPath = tuple[str, ...]
-REDACTED = "<redacted>"
 
 # List fields merged by key (Kubernetes' patchMergeKey / listMapKeys); other lists compare by position.
 _LIST_KEYS: dict[str, tuple[str, ...]] = {
@@ -333,14 +333,15 @@ def _is_secret_value(obj: KubeObject, path: FieldPath) -> bool:
 
 
 def _field_diff(kind_source: KubeObject, path: FieldPath, desired: Any, live: Any) -> FieldDiff:
-    """A FieldDiff for display; Secret values are replaced by `<redacted>`, absence stays None."""
+    """A FieldDiff for display; Secret values and literal credentials are `<redacted>`, absence is None."""
     if _is_secret_value(kind_source, path) or (kind_source.get("kind") == "Secret" and not path):
         desired = None if desired is ABSENT or desired is None else REDACTED
         live = None if live is ABSENT or live is None else REDACTED
+    shown = display_path(path)
     return FieldDiff(
-        display_path(path),
-        None if desired is ABSENT else desired,
-        None if live is ABSENT else live,
+        shown,
+        None if desired is ABSENT else redact_field(shown, desired),
+        None if live is ABSENT else redact_field(shown, live),
     )
 
 

@@ -7,7 +7,6 @@ unchanged world makes no commit. Secret values never leave this module unredacte
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,18 +14,10 @@ import yaml
 
 from gitops_ray.drift import UnitDrift, drift_summary
 from gitops_ray.objects import KubeObject, sort_key
+from gitops_ray.redaction import redact_object
 from gitops_ray.units import DesiredState, RenderedUnit, UnitKey
 
-REDACTED = "<redacted>"
-# Env vars whose literal values are credentials; a `$VAR` or valueFrom reference is not a secret.
-SENSITIVE_ENV_NAME = re.compile(
-    r"PASSWORD|PASSWD|TOKEN|SECRET|CREDENTIAL|API_?KEY|PRIVATE_?KEY", re.IGNORECASE
-)
-# `--redis-password=<literal>` in a generated `ray start` line (KubeRay copies rayStartParams verbatim).
-SECRET_FLAG = re.compile(r"(--redis-password=)(?!\$)[^\s'\"]+")
-SECRET_PARAMS = frozenset({"redis-password"})
 RENDERED_HEADER = "# Rendered by gitops-ray from "
-SECRET_VALUE_FIELDS = ("data", "stringData")
 
 
 class _Dumper(yaml.SafeDumper):
@@ -57,42 +48,9 @@ def dump_yaml(obj: Any) -> str:
     )
 
 
-def _redact_value(value: Any) -> Any:
-    """Credentials inside any object: literal env values of sensitive names, `--redis-password=` flags,
-    `redis-password` rayStartParams (all of which KubeRay would copy into Pods verbatim)."""
-    if isinstance(value, str):
-        return SECRET_FLAG.sub(rf"\g<1>{REDACTED}", value)
-    if isinstance(value, list):
-        return [_redact_value(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    redacted = {key: _redact_value(item) for key, item in value.items()}
-    name = value.get("name")
-    literal = value.get("value")
-    credential = isinstance(name, str) and bool(SENSITIVE_ENV_NAME.search(name))
-    if credential and isinstance(literal, str) and literal and not literal.startswith("$"):
-        redacted["value"] = REDACTED
-    for key in SECRET_PARAMS & value.keys():
-        if isinstance(value[key], str) and not value[key].startswith("$"):
-            redacted[key] = REDACTED
-    return redacted
-
-
-def redact(obj: KubeObject) -> KubeObject:
-    """A copy safe to show people: Secret values replaced by `<redacted>` (keys kept, so reviewers see
-    what exists) and literal credentials elsewhere redacted too."""
-    redacted: KubeObject = _redact_value(obj)
-    if obj.get("kind") == "Secret":
-        for field in SECRET_VALUE_FIELDS:
-            values = redacted.get(field)
-            if isinstance(values, dict):
-                redacted[field] = {key: REDACTED for key in values}
-    return redacted
-
-
 def yaml_stream(objects: Iterable[KubeObject]) -> str:
     """Objects as one multi-document YAML stream, Secret values redacted."""
-    return "".join("---\n" + dump_yaml(redact(obj)) for obj in objects)
+    return "".join("---\n" + dump_yaml(redact_object(obj)) for obj in objects)
 
 
 def all_objects(state: DesiredState) -> list[KubeObject]:

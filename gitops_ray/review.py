@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gitops_ray.objects import describe
-from gitops_ray.report import dump_yaml, redact, rendered_file, rendered_path
+from gitops_ray.redaction import redact_object
+from gitops_ray.report import dump_yaml, rendered_file, rendered_path
 from gitops_ray.units import DesiredState, Problem, RenderedUnit, UnitKey
 
 ChangeKind = Literal["added", "removed", "changed"]
@@ -35,7 +36,7 @@ class ClusterChange:
 def _objects(unit: RenderedUnit | None) -> dict[str, str]:
     if unit is None:
         return {}
-    return {describe(obj): dump_yaml(redact(obj)) for obj in [*unit.objects, *unit.preview]}
+    return {describe(obj): dump_yaml(redact_object(obj)) for obj in [*unit.objects, *unit.preview]}
 
 
 def _file(unit: RenderedUnit | None) -> list[str]:

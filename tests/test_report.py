@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from gitops_ray.report import dump_yaml, output_files, redact, rendered_file, yaml_stream
+from gitops_ray.redaction import redact_object as redact
+from gitops_ray.report import dump_yaml, output_files, rendered_file, yaml_stream
 from gitops_ray.units import DesiredState, Problem, RenderedUnit, UnitKey
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a-head", "namespace": "ml"}}
