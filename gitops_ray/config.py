@@ -8,7 +8,7 @@ KubeRay v1.7.0's operator defaults and the layout of DESIGN.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -151,7 +151,7 @@ def _feature_gates(gates: object) -> FeatureGates:
 
 def parse_repo_config(data: Mapping[str, Any]) -> SourceOptions:
     """SourceOptions from the parsed `gitops-ray.yaml`; unknown keys are errors (typos must not pass)."""
-    known = {"path", "renderedDir", "driftDir", "target", "maxFileBytes", "operator"}
+    known = {"path", "renderedDir", "driftDir", "target", "maxFileBytes", "maxPodsPerCluster", "operator"}
     for key in data:
         if key not in known:
             raise _fail(str(key), f"unknown setting; known: {', '.join(sorted(known))}")
@@ -171,8 +171,14 @@ def parse_repo_config(data: Mapping[str, Any]) -> SourceOptions:
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise _fail("maxFileBytes", f"must be a positive integer, got {size!r}")
         values["max_file_bytes"] = size
-    if "operator" in data:
-        values["render"] = _render_options(data["operator"])
+    render = _render_options(data["operator"]) if "operator" in data else RenderOptions()
+    if "maxPodsPerCluster" in data:
+        limit = data["maxPodsPerCluster"]
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise _fail("maxPodsPerCluster", f"must be a positive integer, got {limit!r}")
+        render = replace(render, max_pods_per_cluster=limit)
+    if render != RenderOptions():
+        values["render"] = render
     return SourceOptions(**values)
 
 

@@ -22,6 +22,7 @@ def test_every_key_is_read() -> None:
             "driftDir": "out/drift",
             "target": "raycluster",
             "maxFileBytes": 2048,
+            "maxPodsPerCluster": 500,
             "operator": {
                 "enableLoginShell": True,
                 "clusterDomain": "corp.local",
@@ -43,6 +44,7 @@ def test_every_key_is_read() -> None:
             default_container_envs=(("A", "1"),),
             default_pod_labels=(("team", "ml"),),
             feature_gates=FeatureGates(gcs_fault_tolerance_embedded_storage=True),
+            max_pods_per_cluster=500,
         ),
     )
 
@@ -63,6 +65,7 @@ def test_every_key_is_read() -> None:
             "operator.featureGates.RayClusterMTLS: unknown",
         ),
         ({"maxFileBytes": 0}, "gitops-ray.yaml: maxFileBytes: must be a positive integer, got 0"),
+        ({"maxPodsPerCluster": "many"}, "maxPodsPerCluster: must be a positive integer, got 'many'"),
     ],
     ids=[
         "unknown-key",
@@ -72,6 +75,7 @@ def test_every_key_is_read() -> None:
         "operator-typo",
         "unsupported-gate",
         "zero-size",
+        "bad-pod-limit",
     ],
 )
 def test_a_bad_setting_names_the_key(data: dict[str, object], message: str) -> None:

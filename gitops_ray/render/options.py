@@ -41,6 +41,8 @@ class RenderOptions:
     head_sidecar_containers: tuple[dict[str, Any], ...] = ()
     worker_sidecar_containers: tuple[dict[str, Any], ...] = ()
     feature_gates: FeatureGates = field(default_factory=FeatureGates)
+    # gitops-ray's own guard, not KubeRay's: more Pods than this in one cluster is refused as an error.
+    max_pods_per_cluster: int = 10_000
 
     @property
     def shell_command(self) -> list[str]:

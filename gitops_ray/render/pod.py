@@ -22,7 +22,7 @@ from gitops_ray.objects import KubeObject
 from gitops_ray.ownership import canonical_json
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import names, raystart
-from gitops_ray.render.errors import InvalidRayCluster
+from gitops_ray.render.errors import InvalidRayCluster, RenderError
 from gitops_ray.render.options import RenderOptions
 from gitops_ray.render.validate import (
     GCS_STORAGE_PATH,
@@ -767,6 +767,20 @@ def _stamp(base: KubeObject, name: str, labels: dict[str, str]) -> KubeObject:
     return {**base, "metadata": {**metadata, "name": name, "labels": {**metadata["labels"], **labels}}}
 
 
+def _check_pod_count(cluster: KubeObject, limit: int) -> None:
+    """Refuse before building: a typo like `replicas: 2000000000` must fail its own cluster, not exhaust
+    the memory of the process that renders every cluster."""
+    total = 1
+    for index, group in enumerate(rc.worker_groups(cluster)):
+        total += rc.desired_replicas(group) * rc.num_of_hosts(group)
+        if total > limit:
+            raise RenderError(
+                f"the cluster would have more than {limit} Pods (maxPodsPerCluster in gitops-ray.yaml); "
+                f"this group alone asks for {rc.desired_replicas(group) * rc.num_of_hosts(group)}",
+                f"spec.workerGroupSpecs[{index}].replicas",
+            )
+
+
 def render_pods(cluster: KubeObject, options: RenderOptions) -> list[KubeObject]:
     """All Pods of a defaulted, validated RayCluster: head first, then each worker group in list order.
 
@@ -775,6 +789,7 @@ def render_pods(cluster: KubeObject, options: RenderOptions) -> list[KubeObject]
     """
     if rc.spec(cluster).get("suspend"):
         return []
+    _check_pod_count(cluster, options.max_pods_per_cluster)
     facts = _ClusterFacts.of(cluster, options)
     pods = [_head_pod(cluster, facts, options)]
     for group_index in range(len(rc.worker_groups(cluster))):

@@ -11,6 +11,7 @@ import pytest
 
 from gitops_ray.objects import KubeObject
 from gitops_ray.render.cluster import is_gcs_ft_enabled
+from gitops_ray.render.errors import RenderError
 from gitops_ray.render.options import FeatureGates, RenderOptions
 from gitops_ray.render.pod import (
     WAIT_GCS_READY_ARGS_TEMPLATE,
@@ -1362,3 +1363,32 @@ def test_pods_are_plain_v1_pods_without_owner_references() -> None:
 
     assert {(pod["apiVersion"], pod["kind"]) for pod in pods} == {("v1", "Pod")}
     assert not any("ownerReferences" in pod["metadata"] for pod in pods)
+
+
+def test_a_cluster_over_the_pod_limit_is_refused_before_anything_is_built() -> None:
+    cluster = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayCluster",
+        "metadata": {"name": "big", "namespace": "ml"},
+        "spec": {
+            "headGroupSpec": {"rayStartParams": {}, "template": {"spec": {"containers": [{"name": "ray"}]}}},
+            "workerGroupSpecs": [
+                {
+                    "groupName": "g",
+                    "replicas": 2_000_000_000,
+                    "minReplicas": 0,
+                    "maxReplicas": 2147483647,
+                    "numOfHosts": 1,
+                    "rayStartParams": {},
+                    "template": {"spec": {"containers": [{"name": "ray"}]}},
+                }
+            ],
+        },
+    }
+    with pytest.raises(RenderError) as raised:
+        render_pods(cluster, RenderOptions(max_pods_per_cluster=100))
+    assert (raised.value.field, raised.value.message) == (
+        "spec.workerGroupSpecs[0].replicas",
+        "the cluster would have more than 100 Pods (maxPodsPerCluster in gitops-ray.yaml); "
+        "this group alone asks for 2000000000",
+    )
