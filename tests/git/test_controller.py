@@ -19,6 +19,7 @@ from git_repos import RAYCLUSTER_A, UserClone, git
 
 from gitops_ray.controller import Controller, Metrics
 from gitops_ray.git import RepoSettings
+from gitops_ray.kube import KubeApi
 from gitops_ray.settings import ControllerSettings
 
 pytestmark = pytest.mark.git
@@ -202,3 +203,55 @@ def _ready(port: int) -> bool:
         return http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200
     except OSError:
         return False
+
+
+@pytest.mark.apiserver
+def test_gitops_ray_run_applies_the_repo_leads_by_lease_and_commits_a_compared_drift_report(
+    tmp_path: Path, remote: Path, user: UserClone, apiserver_kubeconfig: str, namespace: str, kube: KubeApi
+) -> None:
+    user.write("clusters/a.yaml", RAYCLUSTER_A.replace("namespace: team-a", f"namespace: {namespace}"))
+    user.commit("cluster in the test namespace")
+    user.push()
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gitops_ray",
+            "run",
+            "--repo",
+            str(remote),
+            "--interval",
+            "1",
+            "--resync-interval",
+            "60",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--kubeconfig",
+            apiserver_kubeconfig,
+            "--leader-election",
+            "--lease-namespace",
+            namespace,
+            "--identity",
+            "replica-1",
+            "--metrics-address",
+            f"127.0.0.1:{port}",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+    )
+    try:
+        wait_for(lambda: kube.get("v1", "Pod", namespace, "a-head") is not None)
+        wait_for(lambda: "gitops_ray_leader 1.0" in http_get(f"http://127.0.0.1:{port}/metrics")[1])
+        wait_for(lambda: git(remote, "log", "-1", "--format=%s", "main").startswith("gitops-ray: render"))
+        summary = git(remote, "show", "main:drift/summary.json")
+        assert '"compared_with_cluster": true' in summary
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, "gitops-ray")
+    assert lease is not None and not lease["spec"].get("holderIdentity")  # released on shutdown
