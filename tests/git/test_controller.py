@@ -12,6 +12,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -150,35 +152,29 @@ def wait_for(condition: object, seconds: float = 60.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+@contextmanager
+def running_controller(
+    tmp_path: Path, remote: Path, port: int, *flags: str
+) -> Iterator[subprocess.Popen[str]]:
+    """The real `gitops-ray run` process polling `remote` every second; killed if a test fails."""
+    command = [sys.executable, "-m", "gitops_ray", "run", "--repo", str(remote), "--interval", "1"]
+    command += ["--resync-interval", "60", "--cache-dir", str(tmp_path / "cache")]
+    command += ["--metrics-address", f"127.0.0.1:{port}", *flags]
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def test_gitops_ray_run_polls_serves_metrics_and_stops_on_sigterm(
     tmp_path: Path, remote: Path, clusters_repo: UserClone
 ) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gitops_ray",
-            "run",
-            "--repo",
-            str(remote),
-            "--no-apply",
-            "--interval",
-            "1",
-            "--resync-interval",
-            "60",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--metrics-address",
-            f"127.0.0.1:{port}",
-            "--log-format",
-            "json",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
-    )
-    try:
+    with running_controller(tmp_path, remote, port, "--no-apply", "--log-format", "json") as process:
         wait_for(lambda: _ready(port))
         assert http_get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
         wait_for(
@@ -190,10 +186,6 @@ def test_gitops_ray_run_polls_serves_metrics_and_stops_on_sigterm(
         assert (clusters_repo.path / "rendered" / "team-a" / "a.yaml").is_file()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     logs = process.stderr.read() if process.stderr else ""
     assert '"event": "controller.started"' in logs and '"event": "controller.stopping"' in logs
 
@@ -213,35 +205,10 @@ def test_gitops_ray_run_applies_the_repo_leads_by_lease_and_commits_a_compared_d
     user.commit("cluster in the test namespace")
     user.push()
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gitops_ray",
-            "run",
-            "--repo",
-            str(remote),
-            "--interval",
-            "1",
-            "--resync-interval",
-            "60",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--kubeconfig",
-            apiserver_kubeconfig,
-            "--leader-election",
-            "--lease-namespace",
-            namespace,
-            "--identity",
-            "replica-1",
-            "--metrics-address",
-            f"127.0.0.1:{port}",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
-    )
-    try:
+    lease_flags = ("--leader-election", "--lease-namespace", namespace, "--identity", "replica-1")
+    with running_controller(
+        tmp_path, remote, port, "--kubeconfig", apiserver_kubeconfig, *lease_flags
+    ) as process:
         wait_for(lambda: kube.get("v1", "Pod", namespace, "a-head") is not None)
         wait_for(lambda: "gitops_ray_leader 1.0" in http_get(f"http://127.0.0.1:{port}/metrics")[1])
         wait_for(lambda: git(remote, "log", "-1", "--format=%s", "main").startswith("gitops-ray: render"))
@@ -249,9 +216,5 @@ def test_gitops_ray_run_applies_the_repo_leads_by_lease_and_commits_a_compared_d
         assert '"compared_with_cluster": true' in summary
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, "gitops-ray")
     assert lease is not None and not lease["spec"].get("holderIdentity")  # released on shutdown
