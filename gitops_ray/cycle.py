@@ -16,6 +16,7 @@ import structlog
 
 from gitops_ray.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
 from gitops_ray.desired import desired_state
+from gitops_ray.fencing import WriteCheck, unfenced
 from gitops_ray.git import Checkout, CommitBack, GitSource, Outputs, Publication, RepoSettings
 from gitops_ray.report import output_files
 from gitops_ray.units import DesiredState, Problem, UnitKey
@@ -84,17 +85,19 @@ def run_repo_cycle(
     sync_options: SyncOptions | None = None,
     previous: CycleFingerprint | None = None,
     cluster_token: str = "",
+    check: WriteCheck = unfenced,
 ) -> CycleResult:
     """Run one cycle for `settings.url`; raises GitSourceError (remote, ref, push) or ConfigError.
 
     `options` replaces the repo's own `gitops-ray.yaml` (None: read it from each checkout); `settings.path`
     overrides its path. With `kube_factory` the desired state is applied (`gitops_ray.sync`) and drift is
     reported; without it the cycle renders and commits back only. A failure leaves the remote as it was.
+    `check` runs before every cluster write and every push; `Fenced` from it aborts the cycle.
     """
     applying = kube_factory is not None
     with GitSource(settings) as source:
         checkout = source.sync()
-        commit_back = CommitBack(source)
+        commit_back = CommitBack(source, check=check)
         commit_back.branch_for(checkout)  # fail before applying when there is nowhere to commit back
         source_options = _source_options(checkout, settings, options)
         fingerprint = CycleFingerprint(
@@ -106,7 +109,7 @@ def run_repo_cycle(
             log.info("cycle.skipped", url=source.display_url, revision=checkout.revision)
             return CycleResult(checkout.revision, fingerprint, skipped=True)
         state = desired_state(checkout.worktree, source_options)
-        sync = _apply(state, kube_factory, sync_options) if kube_factory is not None else None
+        sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
         drift = {unit.key: unit.drift for unit in sync.units} if sync is not None else None
 
         def recompute(head: Checkout) -> Outputs | None:
@@ -172,8 +175,10 @@ def _emptiness(state: DesiredState, options: SourceOptions) -> tuple[Problem, ..
     return (Problem(file=options.path, message=message),)
 
 
-def _apply(state: DesiredState, kube_factory: KubeFactory, sync_options: SyncOptions | None) -> SyncResult:
+def _apply(
+    state: DesiredState, kube_factory: KubeFactory, sync_options: SyncOptions | None, check: WriteCheck
+) -> SyncResult:
     """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client)."""
     from gitops_ray.sync import SyncOptions, sync_state
 
-    return sync_state(state, kube_factory(), sync_options or SyncOptions())
+    return sync_state(state, kube_factory().with_writes(check=check), sync_options or SyncOptions())

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from gitops_ray.drift import UnitDrift, unit_drift
+from gitops_ray.fencing import Fenced
 from gitops_ray.inventory import Inventory, InventoryError, MemberRef, inventory_parent, parse_inventory
 from gitops_ray.kube import WRITE_THREADS, KubeApi, KubeError, gc_paused
 from gitops_ray.kube.counting import RequestCounter, since
@@ -151,9 +152,7 @@ def _ensure_namespaces(
     for name in sorted(missing):
         try:
             kube.apply(
-                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-                options.field_manager,
-                dry_run=options.dry_run,
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, options.field_manager
             )
         except KubeError as error:
             errors[name] = str(error)
@@ -245,7 +244,7 @@ class _UnitRun:
         if inventory is None or action not in APPLY_ACTIONS or not self._sends(inventory.parent_ref):
             return True
         try:
-            self.kube.apply(inventory_parent(inventory), self.options.field_manager, self.options.dry_run)
+            self.kube.apply(inventory_parent(inventory), self.options.field_manager)
         except KubeError as error:
             self.errors.append(f"inventory of {self.plan.key}: {error}")
             return False
@@ -254,7 +253,7 @@ class _UnitRun:
     def _delete_parent(self, inventory: Inventory) -> None:
         """A retired unit whose members are all gone: its parent goes too."""
         try:
-            self.kube.delete(inventory_parent(inventory), self.options.dry_run)
+            self.kube.delete(inventory_parent(inventory))
         except KubeError as error:
             self.errors.append(f"inventory of {self.plan.key}: {error}")
 
@@ -274,7 +273,7 @@ class _UnitRun:
         for planned in recreate:
             assert planned.live is not None
             try:
-                self.kube.delete(planned.live, self.options.dry_run)
+                self.kube.delete(planned.live)
                 if not self.options.dry_run:
                     self.kube.wait_deleted(planned.live)
             except KubeError as error:
@@ -287,9 +286,9 @@ class _UnitRun:
         manager = self.options.field_manager
         try:
             if _is_generated_secret(desired):  # create-only: a POST never takes over an existing Secret
-                stored = self.kube.create(_with_generated_value(desired), manager, self.options.dry_run)
+                stored = self.kube.create(_with_generated_value(desired), manager)
             else:
-                stored = self.kube.apply(desired, manager, self.options.dry_run)
+                stored = self.kube.apply(desired, manager)
         except KubeError as error:
             self._fail(planned.ref, error)
             return
@@ -300,7 +299,7 @@ class _UnitRun:
         for planned in ordered_for_prune(self.plan.actions):
             assert planned.live is not None
             try:
-                self.kube.delete(planned.live, self.options.dry_run)
+                self.kube.delete(planned.live)
             except KubeError as error:
                 self._fail(planned.ref, error)
                 continue
@@ -353,9 +352,19 @@ def _blocked_by(
 
 
 def sync_state(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResult:
-    """One cycle. API errors never raise: they end up on the units they concern."""
+    """One cycle. API errors never raise: they end up on the units they concern. A dry run goes through a
+    dry-run client and a no-heal run through one that refuses every write, whatever the code below does;
+    `Fenced` (this replica may no longer write) aborts the cycle."""
+    if options.dry_run:
+        kube = kube.with_writes(dry_run=True)
+    if not options.heal:
+        kube = kube.with_writes(check=_observe_only)
     with gc_paused():  # the cycle holds every listed object: GC passes over them would cost seconds
         return _sync(state, kube, options)
+
+
+def _observe_only() -> None:
+    raise Fenced("a no-heal cycle observes only: no write may be sent")
 
 
 def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResult:

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 import structlog
 
+from gitops_ray.fencing import WriteCheck, unfenced
 from gitops_ray.git.errors import GitConfigError, GitSourceError, PushRejected, RemoteUnavailable
 from gitops_ray.git.process import last_lines
 from gitops_ray.git.source import Checkout, GitSource
@@ -70,8 +71,10 @@ class CommitBack:
         *,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        check: WriteCheck = unfenced,
     ) -> None:
         self.source = source
+        self._check = check  # runs before every push: a fenced replica pushes nothing
         self.settings = source.settings
         self._sleep = sleep
         self._jitter = jitter
@@ -105,6 +108,7 @@ class CommitBack:
             commit = self._commit(worktree, outputs, base, rendered_from, branch)
             if commit is None:
                 return None
+            self._check()
             if self._push(commit, branch):
                 log.info("git.pushed", branch=branch, commit=commit, source=rendered_from.revision)
                 return Publication(commit, branch, rendered_from.revision, attempt)

@@ -6,6 +6,7 @@ a LIST of thousands of Pods decodes several times faster, and the engine wants p
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import threading
@@ -17,7 +18,8 @@ from typing import Any
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from gitops_ray.kube.counting import RequestCounter
+from gitops_ray.fencing import WriteCheck, unfenced
+from gitops_ray.kube.counting import READ_METHODS, RequestCounter
 from gitops_ray.kube.errors import KubeError, request_error, unreachable_error
 from gitops_ray.kube.resources import (
     BUILTIN_RESOURCES,
@@ -55,14 +57,30 @@ def decode_json(data: bytes) -> Any:
 
 
 class KubeApi:
-    """List, apply, create and delete objects and read inventory parents; every request is counted by verb."""
+    """List, apply, create and delete objects and read inventory parents; every request is counted by verb.
 
-    def __init__(self, api_client: Any, counter: RequestCounter) -> None:
+    Two rules hold for every mutating request, in `_request` alone: the write check runs first (a fenced
+    replica sends nothing), and a dry-run client sends `dryRun=All` in the query *and*, for DELETE, in the
+    `DeleteOptions` body (the API server reads a DELETE's options from its body when there is one)."""
+
+    def __init__(
+        self, api_client: Any, counter: RequestCounter, *, dry_run: bool = False, check: WriteCheck = unfenced
+    ) -> None:
         self._client = api_client
         self.counter = counter
+        self.dry_run = dry_run
+        self._check = check
         self._discovered: dict[str, dict[str, Resource]] = {}
         self._seen_versions: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()  # writes run in a thread pool
+
+    def with_writes(self, *, dry_run: bool | None = None, check: WriteCheck | None = None) -> KubeApi:
+        """The same connection (caches and counters shared) with writes made dry and/or fenced; a dry-run
+        client never becomes a writing one this way."""
+        other = copy.copy(self)
+        other.dry_run = self.dry_run or bool(dry_run)
+        other._check = check or self._check
+        return other
 
     @property
     def requests(self) -> dict[str, int]:
@@ -172,33 +190,33 @@ class KubeApi:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def apply(self, obj: KubeObject, field_manager: str, dry_run: bool = False) -> KubeObject:
+    def apply(self, obj: KubeObject, field_manager: str) -> KubeObject:
         """Server-side apply with forced ownership; returns the object as the API server stored it."""
-        return self._write("apply", obj, [("fieldManager", field_manager), ("force", "true")], dry_run)
+        return self._write("apply", obj, [("fieldManager", field_manager), ("force", "true")])
 
-    def create(self, obj: KubeObject, field_manager: str, dry_run: bool = False) -> KubeObject:
+    def create(self, obj: KubeObject, field_manager: str) -> KubeObject:
         """POST: fails with a conflict if an object of that name exists (apply would take it over)."""
-        return self._write("create", obj, [("fieldManager", field_manager)], dry_run)
+        return self._write("create", obj, [("fieldManager", field_manager)])
 
-    def _write(self, action: str, obj: KubeObject, query: list[tuple[str, str]], dry_run: bool) -> KubeObject:
+    def _write(self, action: str, obj: KubeObject, query: list[tuple[str, str]]) -> KubeObject:
         api_version, kind, namespace, name = object_ref(obj)
         resource = self.resource(api_version, kind)
         applying = action == "apply"
         body: KubeObject = self._request(
             "PATCH" if applying else "POST",
             resource.object_path(namespace, name) if applying else resource.collection_path(namespace),
-            query=[*query, *self._dry_run(dry_run)],
+            query=query,
             body=obj,
             content_type=APPLY_PATCH if applying else "application/json",
             action=action,
             target=describe(obj),
             permission=resource.permission("patch" if applying else "create", namespace),
         )
-        if not dry_run:
+        if not self.dry_run:
             self._saw(api_version, kind, [body])
         return body
 
-    def delete(self, obj: KubeObject, dry_run: bool = False) -> bool:
+    def delete(self, obj: KubeObject) -> bool:
         """Delete exactly this object (its uid, when known, is a precondition); False if already gone."""
         api_version, kind, namespace, name = object_ref(obj)
         resource = self.resource(api_version, kind)
@@ -210,7 +228,6 @@ class KubeApi:
         answer = self._request(
             "DELETE",
             resource.object_path(namespace, name),
-            query=self._dry_run(dry_run),
             body=options,
             action="delete",
             target=describe(obj),
@@ -235,9 +252,19 @@ class KubeApi:
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _dry_run(dry_run: bool) -> list[tuple[str, str]]:
-        return [("dryRun", "All")] if dry_run else []
+    def _writing(
+        self, method: str, query: list[tuple[str, str]], body: Mapping[str, Any] | None
+    ) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+        """The one gate of every mutating request: fenced replicas stop here; dry runs stay dry."""
+        payload = dict(body) if body is not None else None
+        if method in READ_METHODS:
+            return query, payload
+        self._check()
+        if self.dry_run:
+            query = [*(item for item in query if item[0] != "dryRun"), ("dryRun", "All")]
+            if payload is not None and payload.get("kind") == "DeleteOptions":
+                payload["dryRun"] = ["All"]
+        return query, payload
 
     def _request(
         self,
@@ -254,13 +281,14 @@ class KubeApi:
     ) -> Any:
         """One call through the client's request path; errors name the action, the object and the cause.
         With `absent_ok`, a 404 answers None instead of raising."""
+        query, payload = self._writing(method, query or [], body)
         try:
             response = self._client.call_api(
                 path,
                 method,
-                query_params=query or [],
+                query_params=query,
                 header_params={"Accept": "application/json", "Content-Type": content_type},
-                body=dict(body) if body is not None else None,
+                body=payload,
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
                 _preload_content=False,

@@ -20,5 +20,5 @@ def test_every_deploy_document_passes_a_server_side_dry_run(kube: KubeApi, manif
     controller_docs = yaml.safe_load_all((DEPLOY / "controller.yaml").read_text())
     namespace = next(d for d in controller_docs if d and d["kind"] == "Namespace")
     kube.apply(namespace, "test-setup")  # `kubectl apply -f deploy/` creates it first (controller.yaml)
-    kinds = [kube.apply(document, "test-setup", dry_run=True)["kind"] for document in documents]
+    kinds = [kube.with_writes(dry_run=True).apply(document, "test-setup")["kind"] for document in documents]
     assert kinds == [document["kind"] for document in documents]

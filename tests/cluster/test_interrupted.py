@@ -36,13 +36,13 @@ def test_an_api_server_stopped_mid_sync_then_restarted_converges(
     lock = threading.Lock()
     apply = kube.apply
 
-    def apply_until_the_server_stops(obj: KubeObject, field_manager: str, dry_run: bool = False) -> Any:
+    def apply_until_the_server_stops(obj: KubeObject, field_manager: str) -> Any:
         nonlocal applied
         with lock:
             applied += 1
             if applied == 8:  # the Namespace, three parents, a few objects: then the API server is gone
                 env.stop()
-        return apply(obj, field_manager, dry_run)
+        return apply(obj, field_manager)
 
     kube.apply = apply_until_the_server_stops  # type: ignore[method-assign]
     interrupted = sync_state(desired_state(tmp_path), kube, SyncOptions())

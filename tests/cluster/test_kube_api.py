@@ -39,7 +39,7 @@ def test_list_objects_fills_in_api_version_and_kind(kube: KubeApi, namespace: st
 
 
 def test_dry_run_apply_is_not_stored_and_not_counted_as_a_write(kube: KubeApi, namespace: str) -> None:
-    kube.apply(config_map(namespace, "settings", {"a": "1"}), "gitops-ray", dry_run=True)
+    kube.with_writes(dry_run=True).apply(config_map(namespace, "settings", {"a": "1"}), "gitops-ray")
 
     assert kube.list_objects("v1", "ConfigMap", namespace) == []
     assert kube.counter.writes == 0
