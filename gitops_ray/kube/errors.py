@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
+import socket
+import ssl
+from collections.abc import Callable
 from typing import Any
 
 
@@ -50,4 +55,65 @@ def request_error(
 
 
 def unreachable_error(action: str, target: str, error: Exception) -> KubeError:
-    return KubeError(f"{action} {target}: API server unreachable: {type(error).__name__}: {error}", 0)
+    """`<action> <target>: API server unreachable (<cause>)`: the same words for the same cause every time
+    (no object addresses, ports or timestamps), because these messages end up in committed drift reports."""
+    return KubeError(f"{action} {target}: API server unreachable ({unreachable_cause(error)})", 0)
+
+
+def unreachable_cause(error: BaseException) -> str:
+    """The common causes in plain words; otherwise the OS's text for the errno, else the innermost
+    exception's type name. The whole chain is searched (urllib3 wraps the socket error twice)."""
+    chain = _chain(error)
+    for cause, matches in _CAUSES:
+        if any(matches(item) for item in chain):
+            return cause
+    for item in chain:
+        if isinstance(item, OSError) and isinstance(item.errno, int) and item.errno > 0:
+            return os.strerror(item.errno).lower()
+    return type(chain[-1]).__name__
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error` and every exception it wraps (causes, contexts, `reason`, exception arguments), outer first."""
+    found: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending and len(found) < 32:
+        item = pending.pop(0)
+        if not isinstance(item, BaseException) or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        pending.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
+    return found
+
+
+def _name_in_mro(item: BaseException, *names: str) -> bool:
+    """Whether a class of `item` has one of `names` (urllib3's classes, matched without importing it)."""
+    return any(kind.__name__ in names for kind in type(item).__mro__)
+
+
+def _api_reason(item: BaseException, prefix: str) -> bool:
+    """The Kubernetes client turns some transport errors into an ApiException whose reason names them."""
+    return _name_in_mro(item, "ApiException") and str(getattr(item, "reason", "")).startswith(prefix)
+
+
+_CAUSES: tuple[tuple[str, Callable[[BaseException], bool]], ...] = (
+    (
+        "name resolution failed",
+        lambda e: isinstance(e, socket.gaierror) or _name_in_mro(e, "NameResolutionError"),
+    ),
+    (
+        "TLS error",
+        lambda e: isinstance(e, ssl.SSLError) or _name_in_mro(e, "SSLError") or _api_reason(e, "SSLError"),
+    ),
+    ("connection refused", lambda e: isinstance(e, ConnectionRefusedError)),
+    ("connection closed by the server", lambda e: isinstance(e, http.client.RemoteDisconnected)),
+    ("connection reset", lambda e: isinstance(e, ConnectionResetError)),
+    ("connection aborted", lambda e: isinstance(e, (ConnectionAbortedError, BrokenPipeError))),
+    (
+        "timed out",
+        lambda e: (
+            isinstance(e, TimeoutError)
+            or (_name_in_mro(e, "TimeoutError") and not _name_in_mro(e, "NewConnectionError"))
+        ),
+    ),
+)
