@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import urllib3
+
+from gitops_ray.drift import UnitDrift
+from gitops_ray.kube.errors import unreachable_error
 from gitops_ray.redaction import redact_object as redact
 from gitops_ray.report import dump_yaml, output_files, rendered_file, yaml_stream
 from gitops_ray.units import DesiredState, Problem, RenderedUnit, UnitKey
@@ -115,3 +119,133 @@ def test_output_files_are_byte_identical_for_the_same_state() -> None:
     )
     assert output_files(state) == output_files(state)
     assert b"aHVudGVyMg" not in output_files(state)["rendered/ml/a.yaml"]
+
+
+# --- error texts are stable ---------------------------------------------------------------------------
+
+
+def failed(message: str) -> dict[UnitKey, UnitDrift]:
+    """The drift of unit ml/a when the cycle could not reach the cluster (as the sync reports it)."""
+    problem = Problem("clusters/ml/a.yaml", message, object="unit ml/a")
+    return {UnitKey("ml", "a"): UnitDrift(UnitKey("ml", "a"), "clusters/ml/a.yaml", (), None, (problem,))}
+
+
+ONE_UNIT = DesiredState(
+    units=(RenderedUnit(key=UnitKey("ml", "a"), source="clusters/ml/a.yaml", objects=(POD,)),)
+)
+
+
+def test_drift_files_never_carry_memory_addresses() -> None:
+    message = "list Pod: <urllib3.connection.HTTPSConnection object at 0x7f65a1b2c3d0>: Failed to connect"
+    files = output_files(ONE_UNIT, failed(message))
+    assert files["drift/ml/a.md"].decode().splitlines()[-1] == (
+        "- clusters/ml/a.yaml (unit ml/a): list Pod: <urllib3.connection.HTTPSConnection object>: "
+        "Failed to connect"
+    )
+    assert b"0x7f65a1b2c3d0" not in files["drift/summary.json"]
+
+
+def test_two_failures_of_the_same_cause_give_byte_identical_drift_files() -> None:
+    def refused() -> Exception:
+        connection = object()  # a new connection object, at a new address, each attempt
+        cause = ConnectionRefusedError(111, "Connection refused")
+        error = urllib3.exceptions.NewConnectionError(connection, f"{connection}: Failed: {cause}")
+        error.__cause__ = cause
+        return urllib3.exceptions.MaxRetryError(None, "/api/v1/pods", error)
+
+    first, second = (str(unreachable_error("list Pod", "in namespace ml", refused())) for _ in range(2))
+    assert output_files(ONE_UNIT, failed(first)) == output_files(ONE_UNIT, failed(second))
+
+
+# --- held clusters ------------------------------------------------------------------------------------
+
+RENDERED_B = (
+    b"# Rendered by gitops-ray from clusters/ml/b.yaml (target: pods). Edit the source, not this file.\n"
+    b"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b-head\n  namespace: ml\n"
+)
+HELD_B = (
+    b"# HELD: not in the source while 1 file is broken (clusters/ml/b.yaml); the cluster is not pruned. "
+    b"Last rendered content below.\n" + RENDERED_B
+)
+B_IS_BROKEN = DesiredState(
+    units=ONE_UNIT.units,
+    broken_sources=(Problem(file="clusters/ml/b.yaml", message="invalid YAML at line 3, column 1: x"),),
+)
+PREVIOUS = {
+    "rendered/ml/a.yaml": output_files(ONE_UNIT)["rendered/ml/a.yaml"],
+    "rendered/ml/b.yaml": RENDERED_B,
+}
+
+
+def test_a_cluster_whose_file_broke_keeps_its_last_rendered_file_marked_held() -> None:
+    assert output_files(B_IS_BROKEN, previous=PREVIOUS)["rendered/ml/b.yaml"] == HELD_B
+
+
+def test_holding_again_gives_the_same_bytes() -> None:
+    again = {**PREVIOUS, "rendered/ml/b.yaml": HELD_B}
+    assert output_files(B_IS_BROKEN, previous=again)["rendered/ml/b.yaml"] == HELD_B
+
+
+def test_a_held_cluster_has_a_drift_file_that_says_held_and_why() -> None:
+    assert output_files(B_IS_BROKEN, previous=PREVIOUS)["drift/ml/b.md"].decode() == (
+        "# Drift: ml/b\n"
+        "\n"
+        "Source: `clusters/ml/b.yaml`\n"
+        "\n"
+        "**Status: held**\n"
+        "\n"
+        "Not in the source while 1 file is broken (clusters/ml/b.yaml); the cluster is not pruned. "
+        "`rendered/ml/b.yaml` keeps its last rendered content.\n"
+    )
+
+
+def test_the_summary_counts_and_lists_held_clusters() -> None:
+    summary = json.loads(output_files(B_IS_BROKEN, previous=PREVIOUS)["drift/summary.json"])
+    assert (summary["clusters"], summary["held"], summary["unknown"]) == (2, 1, 1)
+    assert summary["units"][1] == {
+        "cluster": "ml/b",
+        "source": "clusters/ml/b.yaml",
+        "status": "held",
+        "counts": {},
+        "health": None,
+        "reason": "not in the source while 1 file is broken (clusters/ml/b.yaml); the cluster is not pruned",
+    }
+
+
+def test_a_unit_with_problems_also_holds_the_clusters_that_left() -> None:
+    invalid = Problem("clusters/ml/a.yaml", "bad", document=0, object="RayCluster ml/a", field="spec")
+    state = DesiredState(units=(RenderedUnit(UnitKey("ml", "a"), "clusters/ml/a.yaml", problems=(invalid,)),))
+    assert output_files(state, previous=PREVIOUS)["rendered/ml/b.yaml"].splitlines()[0] == (
+        b"# HELD: not in the source while 1 file is broken (clusters/ml/a.yaml); the cluster is not pruned. "
+        b"Last rendered content below."
+    )
+
+
+def test_once_the_source_is_whole_again_the_files_of_clusters_that_left_go() -> None:
+    files = output_files(ONE_UNIT, previous={**PREVIOUS, "rendered/ml/b.yaml": HELD_B})
+    assert sorted(files) == ["drift/ml/a.md", "drift/summary.json", "rendered/ml/a.yaml"]
+    assert json.loads(files["drift/summary.json"])["held"] == 0
+
+
+def test_a_source_that_yields_no_cluster_holds_them_all_unless_empty_prunes_are_allowed() -> None:
+    held = output_files(DesiredState(), previous=PREVIOUS)
+    pruned = output_files(DesiredState(), previous=PREVIOUS, allow_empty_prune=True)
+    assert [held[name].splitlines()[0] for name in sorted(held) if name.startswith("rendered/")] == [
+        b"# HELD: the source yields no clusters; the cluster is not pruned unless empty prunes are allowed. "
+        b"Last rendered content below.",
+    ] * 2
+    assert sorted(pruned) == ["drift/summary.json"]
+
+
+def test_only_unit_files_of_the_rendered_dir_are_held() -> None:
+    previous = {
+        "rendered/README.md": b"notes\n",
+        "rendered/ml/deep/x.yaml": b"x\n",
+        "other/ml/c.yaml": b"c\n",
+    }
+    assert sorted(output_files(B_IS_BROKEN, previous=previous)) == [
+        "drift/broken-sources.md",
+        "drift/ml/a.md",
+        "drift/summary.json",
+        "rendered/ml/a.yaml",
+    ]
