@@ -3,11 +3,13 @@ scripts/k8s-testenv), started once per session on free 127.0.0.1 ports, stopped 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,8 +28,9 @@ def _testenv(*args: str) -> str:
 
 
 class TestEnv:
-    """One etcd + kube-apiserver + kube-controller-manager. `stop()` then `start()` restarts it on new
-    ports with etcd's data kept (the same cluster, a new kubeconfig)."""
+    """One etcd + kube-apiserver + kube-controller-manager. `stop()` then `start()` restarts the same
+    cluster (etcd's data, address and token kept: a kubeconfig stays valid). Every write request is
+    audited: `audit_events()` lists them as the API server saw them."""
 
     __test__ = False  # not a test class, whatever its name
 
@@ -44,6 +47,13 @@ class TestEnv:
     def connect(self) -> KubeApi:
         """A fresh admin client (its request counters start at zero)."""
         return connect(self.kubeconfig, None)
+
+    def audit_events(self) -> list[dict[str, Any]]:
+        """Every audited write so far (create, update, patch, delete, deletecollection), in log order:
+        `userAgent`, `verb`, `objectRef`, `requestReceivedTimestamp`, `stageTimestamp`, ..."""
+        log = self.rundir / "audit.log"
+        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        return [json.loads(line) for line in lines if line.endswith("}")]  # a last line may be half-written
 
 
 @pytest.fixture(scope="session")
