@@ -4,6 +4,11 @@ Kubernetes itself is the arbiter (optimistic concurrency on the Lease's resource
 home-made coordinates replicas. As in client-go, a leader is presumed gone when the Lease record has not
 changed for `duration` seconds *as observed on this replica's own clock*: clocks of different machines
 are never compared.
+
+Leading has a deadline, as client-go's `renewDeadline`: a leader acts only until `renew_deadline` (2/3 of
+the duration) after it *sent* its last successful renew. A stand-by saw that renew no earlier than it was
+sent and waits the full duration from there, so the old leader has stopped a third of the duration
+before anyone may take over, even when it cannot reach the API server at all.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import structlog
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
+from gitops_ray.fencing import Fenced
+
 log = structlog.get_logger(__name__)
 
 Lease = dict[str, Any]
@@ -29,7 +36,8 @@ class LeaseConflict(Exception):
 
 
 class LeaseStore(Protocol):
-    """Where the Lease lives; `create`/`replace` raise LeaseConflict when another writer won."""
+    """Where the Lease lives; `create`/`replace` raise LeaseConflict when another writer won, anything
+    else when the API server could not answer."""
 
     def get(self) -> Lease | None: ...
 
@@ -45,6 +53,18 @@ class LeaseConfig:
     identity: str
     duration: float = 15.0
 
+    @property
+    def renew_deadline(self) -> float:
+        """How long after sending its last successful renew the leader may still act (client-go's
+        renewDeadline, which must be shorter than leaseDuration): two thirds of the duration."""
+        return self.duration * 2 / 3
+
+    @property
+    def retry_period(self) -> float:
+        """Time between rounds: a leader gets several attempts to renew before its deadline passes
+        (client-go's retryPeriod)."""
+        return self.duration / 6
+
 
 def _micro_time(timestamp: float) -> str:
     """The Lease's MicroTime format, e.g. `2026-11-23T04:00:00.123456Z`."""
@@ -52,27 +72,58 @@ def _micro_time(timestamp: float) -> str:
 
 
 class LeaderElector:
-    """Acquire or renew the Lease on each call; `is_leader` says what the last call found."""
+    """Acquire or renew the Lease once per round; `holds_lease()` says whether this replica may act *now*.
+
+    `clock` is monotonic (deadlines and observations of the Lease); `wall_clock` only stamps renewTime
+    for people reading the Lease. Not for concurrent rounds: one thread runs them, any may ask
+    `holds_lease`.
+    """
 
     def __init__(
-        self, store: LeaseStore, config: LeaseConfig, clock: Callable[[], float] = time.time
+        self,
+        store: LeaseStore,
+        config: LeaseConfig,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.config = config
         self.clock = clock
-        self.is_leader = False
+        self.wall_clock = wall_clock
+        self._renew_sent: float | None = None  # when the last successful acquire/renew round began
+        self._released = False
+        self._reported = False  # what the last `leader.changed` line said
         self._observed: tuple[str, str] | None = None  # (holder, renewTime) last seen
         self._observed_at = 0.0
 
-    def _spec(self, now: float, acquire: bool, transitions: int) -> dict[str, Any]:
+    @property
+    def is_leader(self) -> bool:
+        return self.holds_lease()
+
+    def holds_lease(self, now: float | None = None) -> bool:
+        """True while `now` is before the renew deadline of the last successful renew."""
+        if self._renew_sent is None:
+            return False
+        return (self.clock() if now is None else now) < self._renew_sent + self.config.renew_deadline
+
+    def check(self) -> None:
+        """The write check of this replica's Lease (see `gitops_ray.fencing`)."""
+        if not self.holds_lease():
+            raise Fenced(
+                f"Lease {self.config.name} not renewed within {self.config.renew_deadline:.1f} s: "
+                "another replica may lead"
+            )
+
+    def _spec(self, acquire: bool, transitions: int) -> dict[str, Any]:
+        stamp = _micro_time(self.wall_clock())
         spec: dict[str, Any] = {
             "holderIdentity": self.config.identity,
             "leaseDurationSeconds": max(1, round(self.config.duration)),
-            "renewTime": _micro_time(now),
+            "renewTime": stamp,
             "leaseTransitions": transitions,
         }
         if acquire:
-            spec["acquireTime"] = _micro_time(now)
+            spec["acquireTime"] = stamp
         return spec
 
     def _expired(self, lease: Lease, now: float) -> bool:
@@ -84,63 +135,80 @@ class LeaderElector:
             return True  # released
         return now >= self._observed_at + float(spec.get("leaseDurationSeconds") or self.config.duration)
 
-    def try_acquire_or_renew(self) -> bool:
-        """One round: renew our Lease, take over an expired one, or stand by."""
-        now = self.clock()
-        was_leader = self.is_leader
-        try:
-            lease = self.store.get()
-            if lease is None:
-                self.store.create(
-                    {
-                        "apiVersion": "coordination.k8s.io/v1",
-                        "kind": "Lease",
-                        "metadata": {"name": self.config.name, "namespace": self.config.namespace},
-                        "spec": self._spec(now, acquire=True, transitions=0),
-                    }
-                )
-                self.is_leader = True
-            else:
-                spec = lease.get("spec") or {}
-                holder = spec.get("holderIdentity")
-                ours = holder == self.config.identity
-                if ours or self._expired(lease, now):
-                    transitions = int(spec.get("leaseTransitions") or 0) + (0 if ours else 1)
-                    renewed = {
-                        **lease,
-                        "spec": {**spec, **self._spec(now, acquire=not ours, transitions=transitions)},
-                    }
-                    self.store.replace(renewed)
-                    self.is_leader = True
-                else:
-                    self.is_leader = False
-        except LeaseConflict:
-            self.is_leader = False
-        if self.is_leader != was_leader:
-            log.info(
-                "leader.changed", leader=self.is_leader, identity=self.config.identity, lease=self.config.name
+    def _round(self, now: float) -> bool:
+        """Read the Lease, then renew ours, take over an expired one, or stand by; True when we wrote."""
+        lease = self.store.get()
+        if lease is None:
+            self.store.create(
+                {
+                    "apiVersion": "coordination.k8s.io/v1",
+                    "kind": "Lease",
+                    "metadata": {"name": self.config.name, "namespace": self.config.namespace},
+                    "spec": self._spec(acquire=True, transitions=0),
+                }
             )
-        return self.is_leader
+            return True
+        spec = lease.get("spec") or {}
+        ours = spec.get("holderIdentity") == self.config.identity
+        if not ours and not self._expired(lease, now):
+            return False
+        transitions = int(spec.get("leaseTransitions") or 0) + (0 if ours else 1)
+        renewed = {**lease, "spec": {**spec, **self._spec(acquire=not ours, transitions=transitions)}}
+        self.store.replace(renewed)
+        return True
+
+    def try_acquire_or_renew(self) -> bool:
+        """One round; never raises. An API server that cannot be reached (or answers with an error) leaves
+        the last successful renew in place, so this replica leads on until its deadline and no longer."""
+        if self._released:
+            return False
+        sent = self.clock()  # before the first request: no stand-by can have seen this renew earlier
+        try:
+            self._renew_sent = sent if self._round(sent) else None
+        except LeaseConflict:
+            self._renew_sent = None  # another replica wrote the Lease first
+        except Exception as error:  # unreachable, timeouts, 5xx, garbage: all mean "not renewed"
+            log.warning(
+                "leader.renew_failed",
+                identity=self.config.identity,
+                lease=self.config.name,
+                error=str(error),
+                error_type=type(error).__name__,
+                leading=self.holds_lease(),
+            )
+        leading = self.holds_lease()
+        if leading != self._reported:
+            self._reported = leading
+            log.info("leader.changed", leader=leading, identity=self.config.identity, lease=self.config.name)
+        return leading
 
     def release(self) -> None:
-        """Give the Lease up at shutdown so a stand-by takes over at once instead of after `duration`."""
-        if not self.is_leader:
+        """Give the Lease up at shutdown so a stand-by takes over at once instead of after `duration`.
+
+        Call it only once this replica has stopped writing. A Lease it no longer holds (deadline passed,
+        or another holder) is left alone; afterwards this elector never leads again."""
+        holding = self.holds_lease()
+        self._renew_sent, self._released = None, True
+        if not holding:
             return
-        self.is_leader = False
         try:
             lease = self.store.get()
             if lease is not None and (lease.get("spec") or {}).get("holderIdentity") == self.config.identity:
                 spec = {**lease["spec"], "holderIdentity": None}
-                self.store.replace({**lease, "spec": spec})
+                self.store.replace({**lease, "spec": spec})  # resourceVersion: only the Lease we read
+                log.info("leader.released", identity=self.config.identity, lease=self.config.name)
         except LeaseConflict:
             pass
+        except Exception as error:  # the stand-by takes over after `duration` instead
+            log.warning("leader.release_failed", error=str(error), error_type=type(error).__name__)
 
 
 class KubeLeaseStore:
     """The Lease object on the API server, as plain JSON, through the official client."""
 
-    def __init__(self, api_client: ApiClient, namespace: str, name: str) -> None:
+    def __init__(self, api_client: ApiClient, namespace: str, name: str, timeout: float = 10.0) -> None:
         self.api_client = api_client
+        self.timeout = timeout  # a renew answered after the deadline is worth nothing: keep it short
         self.collection = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
         self.path = f"{self.collection}/{name}"
 
@@ -154,7 +222,7 @@ class KubeLeaseStore:
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
                 _preload_content=False,
-                _request_timeout=10,
+                _request_timeout=self.timeout,
             )
             try:
                 data: Lease = json.loads(response.data)

@@ -35,10 +35,24 @@ def load_configuration(kubeconfig: str | None, context: str | None) -> Configura
     return configuration
 
 
-def connect(kubeconfig: str | None, context: str | None) -> KubeApi:
-    """A `KubeApi` whose every request is counted by verb."""
+def connect(
+    kubeconfig: str | None,
+    context: str | None,
+    *,
+    user_agent: str | None = None,
+    resend: bool = True,
+) -> KubeApi:
+    """A `KubeApi` whose every request is counted by verb.
+
+    `user_agent` names this client in the API server's audit log. `resend=False` turns off urllib3's
+    automatic retries: a fenced client checks a write once, before sending it, so a retry after a
+    connect timeout could deliver it seconds later, past the check's deadline (the next cycle retries)."""
     configuration = load_configuration(kubeconfig, context)
+    if not resend:
+        configuration.retries = False
     api_client = ApiClient(configuration)
+    if user_agent:
+        api_client.user_agent = user_agent
     counter = RequestCounter()
     count_requests(api_client.rest_client, counter)
     return KubeApi(api_client, counter)
