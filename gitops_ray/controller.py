@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -32,11 +32,16 @@ from prometheus_client import (
     generate_latest,
 )
 
+from gitops_ray import __version__
 from gitops_ray.cycle import CycleFingerprint, CycleResult, KubeFactory, run_repo_cycle
+from gitops_ray.fencing import Fenced, WriteCheck, unfenced
 from gitops_ray.git import RepoSettings, credentials_from_env
 from gitops_ray.git.errors import GitSourceError
 from gitops_ray.settings import ControllerSettings
 from gitops_ray.sync import SyncOptions
+
+if TYPE_CHECKING:
+    from gitops_ray.leader import LeaderElector
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +53,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.cycles = Counter(
             "gitops_ray_cycles",
-            "Cycles by result (applied, skipped, failed)",
+            "Cycles by result (applied, skipped, failed, fenced)",
             ["result"],
             registry=self.registry,
         )
@@ -110,6 +115,7 @@ class Controller:
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], float] = time.monotonic
     is_leader: Callable[[], bool] = lambda: True
+    check: WriteCheck = unfenced  # before every cluster write and push; `Fenced` aborts the cycle
     fingerprint: CycleFingerprint | None = None
     epoch: int = 0
     last_full_cycle: float | None = None
@@ -126,8 +132,11 @@ class Controller:
         )
 
     def tick(self) -> CycleResult | None:
-        """One poll; None when standing by or when the cycle failed (the error is logged and counted)."""
+        """One poll; None when standing by or when the cycle failed or was fenced (logged and counted).
+
+        A fenced cycle keeps no fingerprint, nor does a stand-by: whoever leads next runs a full cycle."""
         if not self.is_leader():
+            self.fingerprint = None
             return None
         now = self.clock()
         if self.last_full_cycle is not None and now - self.last_full_cycle >= self.settings.resync_interval:
@@ -140,7 +149,13 @@ class Controller:
                 sync_options=self.sync_options if self.kube_factory is not None else None,
                 previous=self.fingerprint,
                 cluster_token=str(self.epoch),
+                check=self.check,
             )
+        except Fenced as error:
+            self.fingerprint = None
+            self.metrics.cycles.labels("fenced").inc()
+            log.warning("cycle.fenced", reason=str(error))
+            return None
         except (GitSourceError, ValueError, OSError) as error:
             self.metrics.cycles.labels("failed").inc()
             log.error("cycle.failed", error=str(error), error_type=type(error).__name__)
@@ -230,48 +245,80 @@ def serve_http(address: str, controller: Controller, ready: threading.Event) -> 
     return server
 
 
+def user_agent(identity: str) -> str:
+    """How this replica's requests appear in the API server's audit log."""
+    return f"gitops-ray/{__version__} ({identity})"
+
+
 def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int:
-    """Run until SIGTERM/SIGINT: poll every `interval`, renew the Lease every third of its duration."""
+    """Run until SIGTERM/SIGINT: poll every `interval`; with leader election, one round on the Lease every
+    sixth of its duration, and writes only while the Lease is certainly ours.
+
+    On a signal, writes are fenced at once (the running cycle aborts at its next write or push), the
+    running cycle is waited for, and only then is the Lease released: a successor never overlaps us."""
     configure_logging(settings.log_format)
+    agent = user_agent(settings.identity)
     kube_factory: KubeFactory | None = None
     api_client: Any = None
     if settings.apply:
         from gitops_ray.kube import connect
         from gitops_ray.kube.client import load_configuration
 
-        kube = connect(settings.kubeconfig, settings.context)
+        kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
         kube_factory = lambda: kube  # noqa: E731 (one connection for the process's lifetime)
         if settings.leader_election:
             from kubernetes.client import ApiClient
 
-            api_client = ApiClient(load_configuration(settings.kubeconfig, settings.context))
+            configuration = load_configuration(settings.kubeconfig, settings.context)
+            configuration.retries = False  # the elector's next round is the retry
+            api_client = ApiClient(configuration)
+            api_client.user_agent = agent
+    stopping = threading.Event()
     controller = Controller(repo_settings(settings, environ), settings, kube_factory)
     ready = threading.Event()
     scheduler = BlockingScheduler(timezone="UTC")
-    elector = None
+    elector: LeaderElector | None = None
+    lease_thread: threading.Thread | None = None
     if settings.leader_election:
         from gitops_ray.leader import KubeLeaseStore, LeaderElector, LeaseConfig
 
         if api_client is None:
             raise SystemExit("leader election needs the cluster: it cannot run with apply off")
-        elector = LeaderElector(
-            KubeLeaseStore(api_client, settings.lease_namespace, settings.lease_name),
-            LeaseConfig(
-                settings.lease_name, settings.lease_namespace, settings.identity, settings.lease_duration
-            ),
+        config = LeaseConfig(
+            settings.lease_name, settings.lease_namespace, settings.identity, settings.lease_duration
         )
+        store = KubeLeaseStore(
+            api_client, settings.lease_namespace, settings.lease_name, timeout=config.renew_deadline / 2
+        )
+        lease_elector = elector = LeaderElector(store, config)
 
-        def renew() -> None:
-            assert elector is not None
-            controller.metrics.leader.set(1 if elector.try_acquire_or_renew() else 0)
+        def lease_round() -> None:
+            controller.metrics.leader.set(1 if lease_elector.try_acquire_or_renew() else 0)
             ready.set()
 
-        renew()
-        controller.is_leader = lambda: elector.is_leader
-        scheduler.add_job(renew, "interval", seconds=settings.lease_duration / 3, id="lease", max_instances=1)
+        def lease_rounds() -> None:
+            while not stopping.wait(config.retry_period):
+                lease_round()
+
+        lease_round()  # before the first poll, which then finds out whether it leads
+        controller.is_leader = lease_elector.holds_lease
+        lease_thread = threading.Thread(target=lease_rounds, name="lease", daemon=True)
+        lease_thread.start()
+
+    def check() -> None:
+        if stopping.is_set():
+            raise Fenced("stopping: no new writes, the Lease is released once this cycle has ended")
+        if elector is not None:
+            elector.check()
+
+    controller.check = check
+    cycle_lock = threading.Lock()  # held by a running cycle; shutdown takes it before releasing the Lease
 
     def tick() -> None:
-        controller.tick()
+        with cycle_lock:
+            if stopping.is_set():
+                return
+            controller.tick()
         ready.set()
 
     server = serve_http(settings.metrics_address, controller, ready)
@@ -287,15 +334,28 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
 
     def stop(signum: int, frame: FrameType | None) -> None:
         log.info("controller.stopping", signal=signal.Signals(signum).name)
-        scheduler.shutdown(wait=False)
+        stopping.set()
+        if scheduler.running:  # a second signal while shutting down changes nothing
+            scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("controller.started", repo=controller.repo.url, ref=settings.ref, interval=settings.interval)
+    log.info(
+        "controller.started",
+        repo=controller.repo.url,
+        ref=settings.ref,
+        interval=settings.interval,
+        identity=settings.identity,
+    )
     try:
         scheduler.start()
     finally:
-        if elector is not None:
-            elector.release()
+        stopping.set()
+        if lease_thread is not None:
+            lease_thread.join()
+        with cycle_lock:  # the running cycle, fenced by `stopping`, has ended: nothing more is written
+            if elector is not None:
+                elector.release()
         server.shutdown()
+        log.info("controller.stopped", identity=settings.identity)
     return 0
