@@ -2,7 +2,8 @@
 
 The work tree is `publish/`, a `git worktree` of the cached clone, so the source checkout stays at the
 revision that was rendered. A push that is rejected because the remote moved is retried on the new remote
-head (after re-rendering when the sources changed there) with bounded exponential backoff. Commits are
+head (after re-rendering when the sources changed there) with bounded exponential backoff, and so is one
+the remote refused because another pusher held the branch's ref lock at that moment. Commits are
 fast-forwards of what the remote has, so no one's commit is ever lost.
 """
 
@@ -109,14 +110,17 @@ class CommitBack:
             if commit is None:
                 return None
             self._check()
-            if self._push(commit, branch):
+            refusal = self._push(commit, branch)
+            if refusal is None:
                 log.info("git.pushed", branch=branch, commit=commit, source=rendered_from.revision)
                 return Publication(commit, branch, rendered_from.revision, attempt)
             if attempt < self.settings.push_attempts:
                 self._sleep(self._backoff(attempt))
+        locked = refusal is not None and _ref_locked(refusal)
+        why = f"the ref stayed locked: {refusal}" if locked else "the remote kept moving"
         raise PushRejected(
-            f"push to {branch!r} of {self.source.display_url} rejected {self.settings.push_attempts} times: "
-            "the remote kept moving"
+            f"push to {branch!r} of {self.source.display_url} rejected {self.settings.push_attempts} "
+            f"times: {why}"
         )
 
     def branch_for(self, checkout: Checkout) -> str:
@@ -200,19 +204,20 @@ class CommitBack:
             worktree, [*identity, "commit-tree", tree, *parents, "-m", message], what="commit"
         ).strip()
 
-    def _push(self, commit: str, branch: str) -> bool:
-        """True when pushed; False when rejected because the remote moved (retry); raises on anything else."""
+    def _push(self, commit: str, branch: str) -> str | None:
+        """None when pushed; the refusal when it is worth retrying on a fresh fetch (the remote moved, or
+        another pusher held the ref's lock); raises on anything else."""
         outcome = self.source.runner.try_run(
             self.source.repo_dir,
             ["push", "--porcelain", "origin", f"{commit}:refs/heads/{branch}"],
             network=True,
         )
         if outcome.ok:
-            return True
+            return None
         refusal = _refusal(outcome.stdout)
-        if refusal.startswith("[rejected]"):
+        if retryable(refusal):
             log.info("git.push_rejected", branch=branch, reason=refusal)
-            return False
+            return refusal
         if refusal:
             raise PushRejected(f"{self.source.display_url} refused the push to {branch!r}: {refusal}")
         raise RemoteUnavailable(f"cannot push to {self.source.display_url}: {last_lines(outcome.stderr)}")
@@ -224,3 +229,18 @@ def _refusal(porcelain: str) -> str:
         if line.startswith("!"):
             return line.split("\t")[-1].strip()
     return ""
+
+
+def retryable(refusal: str) -> bool:
+    """Whether a fresh fetch and another push may succeed: `[rejected]` (the remote moved since the fetch)
+    or a ref-lock failure; not a hook that declined or a protected branch."""
+    return refusal.startswith("[rejected]") or _ref_locked(refusal)
+
+
+_LOCK_FAILURES = ("(failed to update ref)", "(cannot lock ref", "(failed to lock)")
+
+
+def _ref_locked(refusal: str) -> bool:
+    """A `[remote rejected]` because the remote could not take the ref's lock: a concurrent push held it
+    (or just moved the ref). Hooks declining and protected branches are not among these."""
+    return refusal.startswith("[remote rejected]") and any(reason in refusal for reason in _LOCK_FAILURES)

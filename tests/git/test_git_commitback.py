@@ -17,6 +17,7 @@ from gitops_ray.git import (
     PushRejected,
     RepoSettings,
 )
+from gitops_ray.git.commitback import retryable
 
 pytestmark = pytest.mark.git
 
@@ -194,6 +195,71 @@ def test_a_push_the_remote_refuses_is_not_retried(settings: RepoSettings, tmp_pa
                 outputs({"rendered/a.yaml": "a\n"}), checkout, no_recompute
             )
     assert sleeps == []
+
+
+def lock_the_branch_for_the_first_pushes(remote: Path, pushes: int) -> None:
+    """A pre-receive hook that leaves `refs/heads/main.lock` behind for the first `pushes` pushes (as a
+    concurrent pusher holding the lock would) and removes it afterwards."""
+    hook = remote / "hooks/pre-receive"
+    hook.write_text(
+        "#!/bin/sh\n"
+        'seen=$(cat "$GIT_DIR/pushes" 2>/dev/null || echo 0)\n'
+        'echo $((seen + 1)) > "$GIT_DIR/pushes"\n'
+        f'if [ "$seen" -lt {pushes} ]; then : > "$GIT_DIR/refs/heads/main.lock"\n'
+        'else rm -f "$GIT_DIR/refs/heads/main.lock"; fi\n'
+    )
+    hook.chmod(0o755)
+
+
+def test_a_push_refused_because_the_ref_was_locked_is_retried_with_backoff(
+    settings: RepoSettings, user: UserClone
+) -> None:
+    lock_the_branch_for_the_first_pushes(Path(settings.url), 2)
+    sleeps: list[float] = []
+    with GitSource(settings) as source:
+        checkout = source.sync()
+        publication = CommitBack(source, sleep=sleeps.append, jitter=lambda: 1.0).publish(
+            outputs({"rendered/a.yaml": "a\n"}), checkout, no_recompute
+        )
+    assert publication is not None
+    assert (publication.attempts, user.remote_head()) == (3, publication.commit)
+    assert sleeps == [settings.push_backoff, 2 * settings.push_backoff]
+    assert remote_files(user, "rendered") == {"rendered/a.yaml": "a\n"}
+
+
+def test_a_ref_that_stays_locked_fails_after_the_bounded_attempts(
+    settings: RepoSettings, user: UserClone
+) -> None:
+    lock_the_branch_for_the_first_pushes(Path(settings.url), 100)
+    before = user.remote_head()
+    with GitSource(replace(settings, push_attempts=3)) as source:
+        checkout = source.sync()
+        with pytest.raises(PushRejected) as raised:
+            CommitBack(source, sleep=lambda _: None).publish(
+                outputs({"rendered/a.yaml": "a\n"}), checkout, no_recompute
+            )
+    assert str(raised.value) == (
+        f"push to 'main' of {settings.url} rejected 3 times: "
+        "the ref stayed locked: [remote rejected] (failed to update ref)"
+    )
+    assert user.remote_head() == before
+
+
+@pytest.mark.parametrize(
+    ("refusal", "retried"),
+    [
+        ("[rejected] (fetch first)", True),
+        ("[rejected] (non-fast-forward)", True),
+        ("[remote rejected] (failed to update ref)", True),
+        ("[remote rejected] (cannot lock ref 'refs/heads/main': is at 1a2b but expected 3c4d)", True),
+        ("[remote rejected] (pre-receive hook declined)", False),
+        ("[remote rejected] (hook declined)", False),
+        ("[remote rejected] (protected branch hook declined)", False),
+        ("[remote rejected] (shallow update not allowed)", False),
+    ],
+)
+def test_which_push_refusals_are_retried(refusal: str, retried: bool) -> None:
+    assert retryable(refusal) is retried
 
 
 def test_a_separate_push_branch_holds_only_the_outputs_in_its_own_history(
