@@ -96,11 +96,14 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
     )
 
 
-def desired_state(repo_root: Path, options: SourceOptions | None = None) -> DesiredState:
+def desired_state(
+    repo_root: Path, options: SourceOptions | None = None, source_id: str | None = None
+) -> DesiredState:
     """Everything the tree at `repo_root` asks for, units sorted by namespace and name.
 
     `options` defaults to the repo's own `gitops-ray.yaml` (a broken config raises ConfigError: the
-    whole cycle fails and the cluster stays as it was).
+    whole cycle fails and the cluster stays as it was). `source_id` defaults to the directory itself
+    (`file://<absolute path>#<path>`); callers that know the repository pass its identity.
     """
     if options is None:
         options = read_repo_config(repo_root)
@@ -113,4 +116,6 @@ def desired_state(repo_root: Path, options: SourceOptions | None = None) -> Desi
     )
     units, broken = group_units(files, options.default_target)
     rendered = tuple(render_unit(unit, options.render) for unit in sorted(units, key=lambda u: u.key))
-    return DesiredState(units=rendered, broken_sources=tuple(broken))
+    if source_id is None:
+        source_id = ownership.source_identity(repo_root.resolve().as_uri(), options.path)
+    return DesiredState(units=rendered, broken_sources=tuple(broken), source_id=source_id)

@@ -32,6 +32,7 @@ from gitops_ray.plan import (
     label_of,
     matches_last_apply,
     stamp,
+    terminated_pod,
 )
 from gitops_ray.units import Problem, RenderedUnit, UnitKey
 
@@ -47,8 +48,16 @@ __all__ = [
     "unit_drift",
 ]
 
-DriftState = Literal["missing", "differs", "foreign", "orphan", "conflict", "in-sync"]
-DRIFT_STATES: tuple[DriftState, ...] = ("missing", "differs", "foreign", "orphan", "conflict", "in-sync")
+DriftState = Literal["missing", "terminated", "differs", "foreign", "orphan", "conflict", "in-sync"]
+DRIFT_STATES: tuple[DriftState, ...] = (
+    "missing",
+    "terminated",
+    "differs",
+    "foreign",
+    "orphan",
+    "conflict",
+    "in-sync",
+)
 _STAMP_PATHS = frozenset(f'metadata.annotations["{name}"]' for name in STAMP_ANNOTATIONS)
 _MARKDOWN_VALUE_LIMIT = 80
 
@@ -235,6 +244,9 @@ def object_drift(
         return ObjectDrift(ref, "missing", reason="not in the cluster")
     if not is_ours(live, applyset):
         return ObjectDrift(ref, "conflict", reason=conflict_reason(live))
+    terminated = terminated_pod(live)
+    if terminated:
+        return ObjectDrift(ref, "terminated", reason=terminated)
     stamped = stamp(desired, hashes)
     if matches_last_apply(stamped, live):
         return ObjectDrift(ref, "in-sync")

@@ -28,6 +28,7 @@ from gitops_ray.ownership import (
     PARENT_API_VERSION,
     PARENT_KIND,
     SOURCE_ANNOTATION,
+    SOURCE_ID_ANNOTATION,
     TOOLING,
     parent_name,
     unit_applyset_id,
@@ -107,11 +108,13 @@ class MemberRef:
 
 @dataclass(frozen=True)
 class Inventory:
-    """What gitops-ray has applied for one unit, and the file the unit came from."""
+    """What gitops-ray has applied for one unit, the file the unit came from, and the identity of the source
+    that applied it (`ownership.source_identity`; empty on parents written before sources had one)."""
 
     key: UnitKey
     source: str
     members: frozenset[MemberRef] = frozenset()
+    source_id: str = ""
 
     @property
     def applyset_id(self) -> str:
@@ -143,6 +146,8 @@ def inventory_parent(inventory: Inventory) -> KubeObject:
     if other_namespaces:
         annotations[APPLYSET_NAMESPACES_ANNOTATION] = ",".join(other_namespaces)
     annotations[SOURCE_ANNOTATION] = inventory.source
+    if inventory.source_id:
+        annotations[SOURCE_ID_ANNOTATION] = inventory.source_id
     return {
         "apiVersion": PARENT_API_VERSION,
         "kind": PARENT_KIND,
@@ -195,6 +200,9 @@ def parse_inventory(parent: KubeObject) -> Inventory:
     source = annotations.get(SOURCE_ANNOTATION)
     if not isinstance(source, str) or not source:
         raise fail(f"metadata.annotations[{SOURCE_ANNOTATION}]", "missing: the source file is unknown")
+    source_id = annotations.get(SOURCE_ID_ANNOTATION) or ""
+    if not isinstance(source_id, str):
+        raise fail(f"metadata.annotations[{SOURCE_ID_ANNOTATION}]", "must be a string")
     text = (parent.get("data") or {}).get(MEMBERS_KEY, "")
     if not isinstance(text, str):
         raise fail(f"data.{MEMBERS_KEY}", "must be a string")
@@ -206,4 +214,4 @@ def parse_inventory(parent: KubeObject) -> Inventory:
             members.add(MemberRef.from_line(line.strip()))
         except ValueError as error:
             raise fail(f"data.{MEMBERS_KEY} line {number}", str(error)) from error
-    return Inventory(UnitKey(namespace, unit), source, frozenset(members))
+    return Inventory(UnitKey(namespace, unit), source, frozenset(members), source_id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+from pathlib import PurePosixPath
 from typing import Any
 
 from gitops_ray.objects import KubeObject
@@ -29,9 +31,25 @@ PRUNE_ANNOTATION = "gitops-ray.io/prune"
 PRUNE_DISABLED = "disabled"
 SPEC_HASH_ANNOTATION = "gitops-ray.io/spec-hash"
 SOURCE_ANNOTATION = "gitops-ray.io/source"  # repo-relative file a unit came from (on the parent)
+SOURCE_ID_ANNOTATION = "gitops-ray.io/source-id"  # which source (repository + path) applied the unit
 
 PARENT_KIND = "ConfigMap"
 PARENT_API_VERSION = "v1"
+
+
+_URL_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
+
+
+def source_identity(url: str, path: str) -> str:
+    """The identity of a source: `<repository URL>#<cluster path>`, e.g. `https://git.example/org/ray#clusters`.
+
+    Recorded on every inventory parent, so a sync retires only the clusters of its own source (as a Flux
+    Kustomization or an Argo CD Application prunes only its own objects). Credentials, a trailing `/` and
+    `.git` are dropped from the URL, so every spelling of one repository is one source; the path is the
+    repository-relative directory of the cluster files (`.` for the whole repository)."""
+    clean = _URL_USERINFO.sub(r"\1", url.strip()).rstrip("/").removesuffix(".git").rstrip("/")
+    where = PurePosixPath(path.strip() or ".").as_posix().strip("/") or "."
+    return f"{clean}#{where}"
 
 
 def parent_name(unit_name: str) -> str:

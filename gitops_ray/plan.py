@@ -87,6 +87,7 @@ class Counts:
     kept: int = 0
     skipped: int = 0
     failed: int = 0
+    pending: int = 0  # recreates whose old object was still terminating when the cycle's wait ended
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
@@ -107,13 +108,20 @@ _COUNTED_AS = {
 }
 
 
-def count_actions(actions: Iterable[PlannedAction], failed: Iterable[MemberRef] = ()) -> Counts:
-    """Tally actions; a ref in `failed` (its write failed) counts as failed instead of its action."""
-    failures = frozenset(failed)
+def count_actions(
+    actions: Iterable[PlannedAction], failed: Iterable[MemberRef] = (), pending: Iterable[MemberRef] = ()
+) -> Counts:
+    """Tally actions; a ref in `failed` (its write failed) counts as failed instead of its action, one in
+    `pending` (a recreate still waiting for its old object to go) as pending."""
+    failures, waiting = frozenset(failed), frozenset(pending)
     tally = dict.fromkeys((f.name for f in fields(Counts)), 0)
     for planned in actions:
-        is_failed = planned.ref in failures and planned.action in WRITE_ACTIONS
-        tally["failed" if is_failed else _COUNTED_AS[planned.action]] += 1
+        if planned.ref in failures and planned.action in WRITE_ACTIONS:
+            tally["failed"] += 1
+        elif planned.ref in waiting and planned.action is Action.RECREATE:
+            tally["pending"] += 1
+        else:
+            tally[_COUNTED_AS[planned.action]] += 1
     return Counts(**tally)
 
 
@@ -132,6 +140,7 @@ class UnitPlan:
     released: frozenset[MemberRef] = frozenset()
     problems: tuple[Problem, ...] = ()
     retired: bool = False
+    held: str = ""  # why prunes this unit would make are held this cycle
 
     @property
     def ok(self) -> bool:
@@ -145,8 +154,8 @@ class UnitPlan:
             or bool(self.released)
         )
 
-    def counts(self, failed: Iterable[MemberRef] = ()) -> Counts:
-        return count_actions(self.actions, failed)
+    def counts(self, failed: Iterable[MemberRef] = (), pending: Iterable[MemberRef] = ()) -> Counts:
+        return count_actions(self.actions, failed, pending)
 
     def final_inventory(self, pruned: Iterable[MemberRef]) -> Inventory | None:
         """The inventory after prune: deleted and released members go; a failed delete (not in `pruned`)
@@ -159,11 +168,11 @@ class UnitPlan:
 
 @dataclass(frozen=True)
 class StatePlan:
-    """Plans for every unit of a source, plus every inventory whose unit is gone. `prune_blocked` says
-    why nothing was pruned when the empty-source guard held."""
+    """Plans for every unit of a source, plus every inventory of it whose unit is gone. `prune_held` says
+    why nothing was pruned (a broken file, or a source that came back empty)."""
 
     units: tuple[UnitPlan, ...]
-    prune_blocked: str = ""
+    prune_held: str = ""
 
     @property
     def has_writes(self) -> bool:
@@ -302,6 +311,36 @@ def immutable_change(desired: KubeObject, live: KubeObject) -> str:
     return ""
 
 
+TERMINAL_POD_PHASES = ("Failed", "Succeeded")
+RAY_CONTAINER_INDEX = 0  # KubeRay's utils.RayContainerIndex: the Ray container comes first
+
+
+def terminated_pod(live: KubeObject) -> str:
+    """Why KubeRay would delete this live Pod and create it again (its `shouldDeletePod`), or "".
+
+    A Pod in phase Failed or Succeeded (evicted, OOM-killed with restartPolicy Never, ...) never runs
+    again, whatever its restartPolicy; a Running Pod whose Ray container terminated with restartPolicy
+    Never will not either."""
+    if live.get("kind") != "Pod":
+        return ""
+    status = live.get("status") or {}
+    phase = status.get("phase")
+    if phase in TERMINAL_POD_PHASES:
+        return f"pod phase {phase}: it will not run again; deleted and created again (as KubeRay does)"
+    spec = live.get("spec") or {}
+    containers = spec.get("containers") or []
+    if phase != "Running" or spec.get("restartPolicy") != "Never" or len(containers) <= RAY_CONTAINER_INDEX:
+        return ""
+    ray_container = (containers[RAY_CONTAINER_INDEX] or {}).get("name")
+    for container in status.get("containerStatuses") or []:
+        if container.get("name") == ray_container and (container.get("state") or {}).get("terminated"):
+            return (
+                "the Ray container terminated and restartPolicy is Never: deleted and created again "
+                "(as KubeRay does)"
+            )
+    return ""
+
+
 def conflict_reason(live: KubeObject) -> str:
     """Why an object with one of our names is not ours to change."""
     if label_of(live, MANAGED_BY_LABEL) == MANAGED_BY_VALUE and label_of(live, CLUSTER_LABEL):
@@ -338,7 +377,7 @@ def _plan_object(
         return PlannedAction(Action.CONFLICT, ref, conflict_reason(live), desired, live)
     if (live.get("metadata") or {}).get("deletionTimestamp"):
         return PlannedAction(Action.RECREATE, ref, "being deleted: created again once gone", desired, live)
-    recreate = immutable_change(desired, live)
+    recreate = terminated_pod(live) or immutable_change(desired, live)
     if recreate:
         return PlannedAction(Action.RECREATE, ref, recreate, desired, live)
     if _annotation(live, APPLIED_HASH_ANNOTATION) != _annotation(desired, APPLIED_HASH_ANNOTATION):
@@ -386,10 +425,14 @@ def _skipped(
 
 
 def plan_unit(
-    unit: RenderedUnit, live: Mapping[MemberRef, KubeObject], inventory: Inventory | None
+    unit: RenderedUnit,
+    live: Mapping[MemberRef, KubeObject],
+    inventory: Inventory | None,
+    source_id: str = "",
 ) -> UnitPlan:
     """Plan one unit: an action for each desired object, then one for each inventory member no longer
-    desired. Live objects are looked up by MemberRef; a ref missing from `live` is absent in the cluster."""
+    desired. Live objects are looked up by MemberRef; a ref missing from `live` is absent in the cluster.
+    The inventory to write records `source_id` (the source now responsible for the unit)."""
     refs = [MemberRef.from_object(obj) for obj in unit.objects]
     problems = unit.problems or _duplicates(unit.source, refs)
     if problems:
@@ -413,7 +456,8 @@ def plan_unit(
     )
     current = inventory or Inventory(unit.key, unit.source)
     target = widen(
-        replace(current, source=unit.source), (p.ref for p in applies if p.action is not Action.CONFLICT)
+        replace(current, source=unit.source, source_id=source_id or current.source_id),
+        (p.ref for p in applies if p.action is not Action.CONFLICT),
     )
     if inventory is None:
         parent_action = Action.CREATE
@@ -431,7 +475,18 @@ def _held(inventory: Inventory, reason: str) -> UnitPlan:
     actions = tuple(
         PlannedAction(Action.KEEP, ref, reason) for ref in sorted(inventory.members, key=MemberRef.sort_key)
     )
-    return UnitPlan(inventory.key, inventory.source, actions, inventory, Action.UNCHANGED)
+    return UnitPlan(inventory.key, inventory.source, actions, inventory, Action.UNCHANGED, held=reason)
+
+
+def _holding_prunes(plan: UnitPlan, reason: str) -> UnitPlan:
+    """The unit's plan with every prune turned into a keep: the source is not whole."""
+    if not any(planned.action is Action.PRUNE for planned in plan.actions):
+        return plan
+    actions = tuple(
+        replace(planned, action=Action.KEEP, reason=reason) if planned.action is Action.PRUNE else planned
+        for planned in plan.actions
+    )
+    return replace(plan, actions=actions, held=reason)
 
 
 def _with_duplicate_keys(units: Iterable[RenderedUnit]) -> list[RenderedUnit]:
@@ -451,34 +506,68 @@ def _with_duplicate_keys(units: Iterable[RenderedUnit]) -> list[RenderedUnit]:
     return checked
 
 
+def _owned_elsewhere(unit: RenderedUnit, inventory: Inventory | None, source_id: str) -> RenderedUnit:
+    """A unit whose inventory another source recorded is not ours to apply: taking a cluster over from
+    another source is explicit (`adopt`). Parents written before sources had an identity are adopted."""
+    if inventory is None or not inventory.source_id or inventory.source_id == source_id:
+        return unit
+    problem = Problem(
+        unit.source,
+        f"cluster {unit.key} is managed by another source ({inventory.source_id}): not applied "
+        "(pass --adopt to take it over)",
+        object=f"unit {unit.key}",
+    )
+    return replace(unit, problems=(*unit.problems, problem))
+
+
+def prune_hold_reason(broken_files: tuple[str, ...]) -> str:
+    """`prune held: 2 broken files (a.yaml, b.yaml): nothing is pruned this cycle`, or "" when whole."""
+    if not broken_files:
+        return ""
+    count = len(broken_files)
+    noun = "file" if count == 1 else "files"
+    return f"prune held: {count} broken {noun} ({', '.join(broken_files)}): nothing is pruned this cycle"
+
+
 def plan_state(
     state: DesiredState,
     live: Mapping[MemberRef, KubeObject],
     inventories: Mapping[UnitKey, Inventory],
     allow_empty_prune: bool = False,
+    adopt: bool = False,
 ) -> StatePlan:
-    """Plan a whole source. Inventories without a desired unit are pruned whole (their file was deleted)
-    unless their file is broken or holds a unit with problems, or the source yields no unit at all while
-    inventories exist and `allow_empty_prune` is false (then nothing is pruned; `prune_blocked` says why)."""
+    """Plan a whole source.
+
+    Only inventories this source recorded (`state.source_id`) are ever retired; another source's are left
+    alone, and a unit another source recorded is a problem unless `adopt`. While the source is not whole
+    (any unreadable, unparsable or invalid file: `state.broken_files`) nothing is pruned at all, whatever
+    path a broken file had before. A source that yields no unit while inventories of it exist prunes
+    nothing unless `allow_empty_prune`. `prune_held` says why nothing was pruned."""
     units = _with_duplicate_keys(state.units)
-    plans = [plan_unit(unit, live, inventories.get(unit.key)) for unit in units]
-    protected = {problem.file for problem in state.broken_sources} | {u.source for u in units if not u.ok}
-    leftover = [inventories[key] for key in sorted(inventories) if key not in {unit.key for unit in units}]
-    blocked = ""
-    if leftover and not units and not allow_empty_prune:
-        blocked = (
-            f"the source yields no clusters while {len(leftover)} are deployed: nothing pruned "
-            "(pass --allow-empty-prune to prune them)"
+    if not adopt:
+        units = [_owned_elsewhere(unit, inventories.get(unit.key), state.source_id) for unit in units]
+    plans = [plan_unit(unit, live, inventories.get(unit.key), state.source_id) for unit in units]
+    declared = {unit.key for unit in units}
+    leftover = [
+        inventories[key]
+        for key in sorted(inventories)
+        if key not in declared and inventories[key].source_id == state.source_id
+    ]
+    held = prune_hold_reason(state.broken_files)
+    if not held and leftover and not units and not allow_empty_prune:
+        held = (
+            f"prune held: the source yields no clusters while {len(leftover)} are deployed: nothing is "
+            "pruned (pass --allow-empty-prune to prune them)"
         )
+    if held:
+        plans = [_holding_prunes(plan, held) for plan in plans]
     for inventory in leftover:
-        if blocked:
-            plans.append(_held(inventory, blocked))
-        elif inventory.source in protected:
-            plans.append(_held(inventory, f"its source {inventory.source} has problems: not pruned"))
+        if held:
+            plans.append(_held(inventory, held))
         else:
             gone = RenderedUnit(inventory.key, inventory.source)
-            plans.append(replace(plan_unit(gone, live, inventory), retired=True))
-    return StatePlan(tuple(plans), blocked)
+            plans.append(replace(plan_unit(gone, live, inventory, state.source_id), retired=True))
+    return StatePlan(tuple(plans), held)
 
 
 # --- order --------------------------------------------------------------------------------------------

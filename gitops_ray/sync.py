@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,13 @@ from gitops_ray.inventory import Inventory, InventoryError, MemberRef, inventory
 from gitops_ray.kube import WRITE_THREADS, KubeApi, KubeError, gc_paused
 from gitops_ray.kube.counting import RequestCounter, since
 from gitops_ray.objects import KubeObject
-from gitops_ray.ownership import FIELD_MANAGER, PART_OF_LABEL, parent_name, unit_applyset_id
+from gitops_ray.ownership import (
+    FIELD_MANAGER,
+    PART_OF_LABEL,
+    SOURCE_ID_ANNOTATION,
+    parent_name,
+    unit_applyset_id,
+)
 from gitops_ray.plan import (
     APPLY_ACTIONS,
     WRITE_ACTIONS,
@@ -38,16 +45,27 @@ from gitops_ray.units import DesiredState, Problem, RenderedUnit, UnitKey
 
 Scope = tuple[str, str, str]  # (apiVersion, kind, namespace): one LIST each per cycle
 
+DELETE_WAIT_SECONDS = 20.0
+MIN_DELETE_WAIT_SECONDS = 1.0  # a unit reached late in a long cycle still sees a quick delete through
+DELETE_POLL_SECONDS = 0.25
+
 
 @dataclass(frozen=True)
 class SyncOptions:
-    """How a cycle behaves. `heal=False` only observes: drift is reported and nothing is written."""
+    """How a cycle behaves. `heal=False` only observes: drift is reported and nothing is written.
+    `adopt`: take over clusters another source applied (`source_id`, when set, names this source instead
+    of the state's own identity). `delete_wait`: seconds one cycle waits, in all,
+    for deleted objects to go before creating them again; what is still terminating is created by a
+    later cycle, so a Pod held by a finalizer never stalls the others."""
 
     dry_run: bool = False
     heal: bool = True
     allow_empty_prune: bool = False
     create_namespaces: bool = True
     field_manager: str = FIELD_MANAGER
+    adopt: bool = False
+    delete_wait: float = DELETE_WAIT_SECONDS
+    source_id: str = ""  # replaces the state's own source identity (`--source-name`)
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,7 @@ class UnitResult:
     errors: tuple[str, ...]
     drift: UnitDrift
     changes: tuple[PlannedAction, ...] = ()
+    pending: tuple[str, ...] = ()  # recreates left for a later cycle (old object still terminating)
 
     @property
     def ok(self) -> bool:
@@ -68,14 +87,25 @@ class UnitResult:
 
 @dataclass(frozen=True)
 class SyncResult:
+    """A whole cycle. `prune_held` says why nothing was pruned (a broken file, an empty source)."""
+
     units: tuple[UnitResult, ...]
-    pruned_blocked_reason: str | None
+    prune_held: str = ""
     requests: Mapping[str, int] = field(default_factory=dict)
     writes: int = 0
 
     @property
     def ok(self) -> bool:
         return all(unit.ok for unit in self.units)
+
+    @property
+    def settled(self) -> bool:
+        """False while some recreate waits for a later cycle: the next poll must not be skipped."""
+        return not any(unit.pending for unit in self.units)
+
+    @property
+    def conflicts(self) -> int:
+        return sum(unit.counts.conflicts for unit in self.units)
 
     @property
     def has_changes(self) -> bool:
@@ -89,17 +119,27 @@ def _changes(plan: UnitPlan) -> tuple[PlannedAction, ...]:
 # --- reading the cluster ------------------------------------------------------------------------------
 
 
-def _read_inventories(kube: KubeApi) -> tuple[dict[UnitKey, Inventory], dict[UnitKey, str]]:
-    """Every inventory in the cluster; an unreadable parent makes its unit fail (never pruned on a guess)."""
+def _read_inventories(
+    kube: KubeApi, state: DesiredState
+) -> tuple[dict[UnitKey, Inventory], dict[UnitKey, str]]:
+    """The inventories that concern this source: those of the units it declares and those it recorded.
+    Another source's inventories are not read further. An unreadable parent of ours makes its unit fail
+    (never pruned on a guess)."""
+    declared = {unit.key for unit in state.units}
     inventories: dict[UnitKey, Inventory] = {}
     broken: dict[UnitKey, str] = {}
     for parent in kube.inventory_parents():
+        meta = parent.get("metadata") or {}
+        key = UnitKey(
+            str(meta.get("namespace") or ""), str(meta.get("name") or "").removeprefix(parent_name(""))
+        )
+        recorded_by = (meta.get("annotations") or {}).get(SOURCE_ID_ANNOTATION)
+        if key not in declared and recorded_by != state.source_id:
+            continue
         try:
             inventory = parse_inventory(parent)
         except InventoryError as error:
-            meta = parent.get("metadata") or {}
-            name = str(meta.get("name") or "").removeprefix(parent_name(""))
-            broken[UnitKey(str(meta.get("namespace") or ""), name)] = str(error)
+            broken[key] = str(error)
             continue
         inventories[inventory.key] = inventory
     return inventories, broken
@@ -209,20 +249,29 @@ class _UnitRun:
     """Executes one unit's plan, collecting errors instead of raising (one unit never stops another)."""
 
     def __init__(
-        self, kube: KubeApi, plan: UnitPlan, options: SyncOptions, skip_namespaces: set[str]
+        self,
+        kube: KubeApi,
+        plan: UnitPlan,
+        options: SyncOptions,
+        skip_namespaces: set[str],
+        delete_deadline: float,
     ) -> None:
         self.kube = kube
         self.plan = plan
         self.options = options
         self.skip_namespaces = skip_namespaces  # dry run: namespaces that do not exist yet
+        self.delete_deadline = delete_deadline  # monotonic: the cycle's shared wait for deletions
         self.errors: list[str] = []
         self.failed: set[MemberRef] = set()
+        self.pending: dict[MemberRef, str] = {}
         self.pruned: set[MemberRef] = set()
         self.stored: dict[MemberRef, KubeObject | None] = {}  # live state after our writes
 
     def run(self) -> None:
         if not self._write_parent(self.plan.inventory, self.plan.parent_action):
-            return  # without a widened inventory nothing may be applied
+            # Without a widened inventory nothing may be applied: every write of the unit failed.
+            self.failed |= {planned.ref for planned in self.plan.actions if planned.action in WRITE_ACTIONS}
+            return
         self._apply_all()
         self._prune_all()
         final = self.plan.final_inventory(self.pruned)
@@ -269,17 +318,45 @@ class _UnitRun:
             self._apply_one(planned, keeping_autoscaled_replicas(planned.desired, planned.live))
 
     def _delete_for_recreate(self, recreate: list[PlannedAction]) -> set[MemberRef]:
-        gone: set[MemberRef] = set()
+        """Delete every object to recreate at once, then wait for them together, within the cycle's
+        deadline. A dry run cannot create an object whose old self still exists: its recreate ends at the
+        (dry) delete."""
+        deleted: list[PlannedAction] = []
         for planned in recreate:
             assert planned.live is not None
             try:
-                self.kube.delete(planned.live)
-                if not self.options.dry_run:
-                    self.kube.wait_deleted(planned.live)
+                if not (planned.live.get("metadata") or {}).get("deletionTimestamp"):
+                    self.kube.delete(planned.live)
             except KubeError as error:
                 self._fail(planned.ref, error)
                 continue
-            gone.add(planned.ref)
+            deleted.append(planned)
+        if self.kube.dry_run:
+            return set()
+        return self._wait_gone(deleted)
+
+    def _wait_gone(self, deleted: list[PlannedAction]) -> set[MemberRef]:
+        deadline = max(self.delete_deadline, time.monotonic() + MIN_DELETE_WAIT_SECONDS)
+        gone: set[MemberRef] = set()
+        waiting = deleted
+        while waiting:
+            still: list[PlannedAction] = []
+            for planned in waiting:
+                assert planned.live is not None
+                try:
+                    if self.kube.is_gone(planned.live):
+                        gone.add(planned.ref)
+                    else:
+                        still.append(planned)
+                except KubeError as error:
+                    self._fail(planned.ref, error)
+            waiting = still
+            if waiting and time.monotonic() >= deadline:
+                break
+            if waiting:
+                time.sleep(DELETE_POLL_SECONDS)
+        for planned in waiting:
+            self.pending[planned.ref] = f"{planned.ref} still terminating: created again by a later cycle"
         return gone
 
     def _apply_one(self, planned: PlannedAction, desired: KubeObject) -> None:
@@ -355,6 +432,8 @@ def sync_state(state: DesiredState, kube: KubeApi, options: SyncOptions) -> Sync
     """One cycle. API errors never raise: they end up on the units they concern. A dry run goes through a
     dry-run client and a no-heal run through one that refuses every write, whatever the code below does;
     `Fenced` (this replica may no longer write) aborts the cycle."""
+    if options.source_id:
+        state = replace(state, source_id=options.source_id)
     if options.dry_run:
         kube = kube.with_writes(dry_run=True)
     if not options.heal:
@@ -369,13 +448,14 @@ def _observe_only() -> None:
 
 def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResult:
     before = kube.requests
+    delete_deadline = time.monotonic() + options.delete_wait
     sources = {unit.key: unit.source for unit in state.units}
     try:
-        inventories, broken = _read_inventories(kube)
+        inventories, broken = _read_inventories(kube, state)
     except KubeError as error:
         # Without the inventories nothing can be pruned safely, nor applied without being recorded.
         failed = [_failed_unit(key, sources[key], f"reading inventories: {error}") for key in sorted(sources)]
-        return _result(failed, None, kube, before)
+        return _result(failed, "", kube, before)
     units = {unit.key: unit for unit in state.units if unit.key not in broken}
     namespaces = {
         ref.namespace
@@ -387,7 +467,11 @@ def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResul
     scopes = {key: _unit_scopes(units.get(key), inventories.get(key)) for key in {*units, *inventories}}
     live, list_errors = _list_live(kube, set().union(*scopes.values()))
     plan = plan_state(
-        replace(state, units=tuple(units.values())), live, inventories, options.allow_empty_prune
+        replace(state, units=tuple(units.values())),
+        live,
+        inventories,
+        options.allow_empty_prune,
+        options.adopt,
     )
 
     results = {key: _failed_unit(key, sources.get(key, ""), message) for key, message in broken.items()}
@@ -399,7 +483,9 @@ def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResul
         else:
             runnable.append(unit_plan)
     runs = {
-        p.key: _UnitRun(kube, p, options, missing) for p in runnable if p.ok and p.has_writes and options.heal
+        p.key: _UnitRun(kube, p, options, missing, delete_deadline)
+        for p in runnable
+        if p.ok and p.has_writes and options.heal
     }
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
         list(pool.map(_UnitRun.run, runs.values()))
@@ -412,13 +498,16 @@ def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResul
         applyset = unit_applyset_id(unit_plan.key.name, unit_plan.key.namespace)
         drift = unit_drift(unit, after, unit_plan.inventory, ours.get(applyset, ()))
         errors = tuple(run.errors) if run else tuple(str(problem) for problem in unit_plan.problems)
-        counts = unit_plan.counts(run.failed if run else ())
-        results[unit_plan.key] = UnitResult(unit_plan.key, counts, errors, drift, _changes(unit_plan))
-    return _result([results[key] for key in sorted(results)], plan.prune_blocked or None, kube, before)
+        counts = unit_plan.counts(run.failed, run.pending) if run else unit_plan.counts()
+        pending = (
+            tuple(run.pending[ref] for ref in sorted(run.pending, key=MemberRef.sort_key)) if run else ()
+        )
+        results[unit_plan.key] = UnitResult(
+            unit_plan.key, counts, errors, drift, _changes(unit_plan), pending
+        )
+    return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
 
 
-def _result(
-    units: list[UnitResult], blocked: str | None, kube: KubeApi, before: Mapping[str, int]
-) -> SyncResult:
+def _result(units: list[UnitResult], held: str, kube: KubeApi, before: Mapping[str, int]) -> SyncResult:
     sent = since(before, kube.requests)
-    return SyncResult(tuple(units), blocked, sent, RequestCounter.writes_in(sent))
+    return SyncResult(tuple(units), held, sent, RequestCounter.writes_in(sent))

@@ -100,10 +100,20 @@ class RenderedUnit:
 @dataclass(frozen=True)
 class DesiredState:
     """Everything a source asks for. `broken_sources` are files that failed as a whole: the units they
-    held are unknown, so every inventory recorded from those files is protected from pruning."""
+    held are unknown, so while there is one nothing is pruned. `source_id` names the source
+    (`ownership.source_identity`): a sync retires only inventories recorded with the same identity."""
 
     units: tuple[RenderedUnit, ...] = ()
     broken_sources: tuple[Problem, ...] = field(default=())
+    source_id: str = ""
+
+    @property
+    def broken_files(self) -> tuple[str, ...]:
+        """Files that are unreadable, unparsable or invalid, sorted: while any exists the source is not
+        whole and nothing may be pruned (a broken file may hold a cluster that was moved into it)."""
+        files = {problem.file for problem in self.broken_sources}
+        files |= {problem.file for unit in self.units for problem in unit.problems}
+        return tuple(sorted(files))
 
     @property
     def problems(self) -> tuple[Problem, ...]:

@@ -204,6 +204,16 @@ def test_a_missing_object_is_missing() -> None:
     )
 
 
+def test_a_pod_in_phase_failed_is_terminated_and_says_it_is_replaced() -> None:
+    live = copy.deepcopy(synced(LIVE_HEAD_EDITED))
+    live["status"] = {"phase": "Failed", "reason": "Evicted"}
+    assert object_drift(HEAD, live, APPLYSET) == ObjectDrift(
+        head_ref(),
+        "terminated",
+        reason="pod phase Failed: it will not run again; deleted and created again (as KubeRay does)",
+    )
+
+
 def test_an_object_with_our_name_that_is_not_ours_is_a_conflict() -> None:
     live = copy.deepcopy(synced(LIVE_HEAD_EDITED))
     live["metadata"]["labels"] = {"app": "someone-else"}
@@ -496,7 +506,15 @@ def test_drift_summary_totals_and_lists_clusters_in_order() -> None:
         "drifted": 1,
         "broken": 1,
         "unknown": 0,
-        "objects": {"missing": 0, "differs": 1, "foreign": 0, "orphan": 0, "conflict": 0, "in-sync": 1},
+        "objects": {
+            "missing": 0,
+            "terminated": 0,
+            "differs": 1,
+            "foreign": 0,
+            "orphan": 0,
+            "conflict": 0,
+            "in-sync": 1,
+        },
         "health": {"heads_ready": 2, "heads": 2, "workers_ready": 2, "workers_desired": 2},
         "units": [
             {

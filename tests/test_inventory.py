@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -79,6 +80,20 @@ def test_parent_of_an_empty_inventory_has_no_members_and_no_additional_namespace
 
 def test_parent_reads_back_as_the_same_inventory() -> None:
     assert parse_inventory(PARENT) == INVENTORY
+
+
+def test_parent_records_the_source_identity_and_reads_it_back() -> None:
+    identified = replace(INVENTORY, source_id="https://git.example/org/ray#clusters")
+    parent = inventory_parent(identified)
+    assert (
+        parent["metadata"]["annotations"]["gitops-ray.io/source-id"] == "https://git.example/org/ray#clusters"
+    )
+    assert parse_inventory(parent) == identified
+
+
+def test_parent_without_a_source_identity_reads_back_with_none() -> None:
+    assert "gitops-ray.io/source-id" not in PARENT["metadata"]["annotations"]
+    assert parse_inventory(PARENT).source_id == ""
 
 
 def test_parent_as_returned_by_the_api_server_reads_back() -> None:

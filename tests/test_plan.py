@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -146,6 +147,14 @@ KUBELET_STATUS: Writer = ("kubelet", {"f:status": {"f:conditions": {}, "f:phase"
 SOMEONE_STATUS: Writer = ("status-writer", {"f:status": {"f:phase": {}}})
 
 
+def with_status(live: dict[str, Any], phase: str, restart: str = "", terminated: str = "") -> dict[str, Any]:
+    """A live Pod as the kubelet reports it: `phase`, the restartPolicy the API server defaulted, and the
+    container named `terminated` exited."""
+    spec = {**live["spec"], "restartPolicy": restart} if restart else live["spec"]
+    statuses = [{"name": terminated, "state": {"terminated": {"exitCode": 1}}}] if terminated else []
+    return {**live, "spec": spec, "status": {"phase": phase, "containerStatuses": statuses}}
+
+
 def ref(obj: dict[str, Any]) -> MemberRef:
     return MemberRef.from_object(obj)
 
@@ -256,6 +265,37 @@ def test_stamp_is_idempotent_and_leaves_its_input_alone() -> None:
             Action.RECREATE,
             "being deleted: created again once gone",
         ),
+        (
+            HEAD,
+            with_status(applied(HEAD), phase="Failed"),
+            Action.RECREATE,
+            "pod phase Failed: it will not run again; deleted and created again (as KubeRay does)",
+        ),
+        (
+            WORKER_0,
+            with_status(applied(WORKER_0), phase="Succeeded"),
+            Action.RECREATE,
+            "pod phase Succeeded: it will not run again; deleted and created again (as KubeRay does)",
+        ),
+        (
+            WORKER_0,
+            with_status(applied(WORKER_0), phase="Running", restart="Never", terminated="ray-worker"),
+            Action.RECREATE,
+            "the Ray container terminated and restartPolicy is Never: deleted and created again "
+            "(as KubeRay does)",
+        ),
+        (
+            WORKER_0,
+            with_status(applied(WORKER_0), phase="Running", restart="Always", terminated="ray-worker"),
+            Action.UNCHANGED,
+            "live matches desired",
+        ),
+        (
+            WORKER_0,
+            with_status(applied(WORKER_0), phase="Running", restart="Never", terminated="sidecar"),
+            Action.UNCHANGED,
+            "live matches desired",
+        ),
     ],
     ids=[
         "absent",
@@ -269,6 +309,11 @@ def test_stamp_is_idempotent_and_leaves_its_input_alone() -> None:
         "same-name-not-ours",
         "same-name-other-unit",
         "being-deleted",
+        "pod-failed",
+        "pod-succeeded",
+        "ray-container-terminated-restart-never",
+        "ray-container-terminated-restart-always",
+        "sidecar-terminated-restart-never",
     ],
 )
 def test_object_action(
@@ -521,6 +566,7 @@ def test_counts_report_failed_writes_as_failed() -> None:
         "kept": 0,
         "skipped": 0,
         "failed": 1,
+        "pending": 0,
     }
 
 
@@ -536,6 +582,12 @@ def test_apply_order_is_kind_order_then_head_then_workers_by_index() -> None:
         "demo-gpu-worker-2",
         "demo-gpu-worker-10",
     ]
+
+
+def test_counts_report_recreates_still_waiting_as_pending() -> None:
+    live = {ref(HEAD): with_status(applied(HEAD), phase="Failed"), ref(WORKER_0): applied(WORKER_0)}
+    plan = plan_unit(unit(HEAD, WORKER_0), live, inventory(HEAD, WORKER_0))
+    assert plan.counts(pending=[ref(HEAD)]) == Counts(unchanged=1, pending=1)
 
 
 def test_prune_order_is_reversed_highest_worker_first() -> None:
@@ -582,15 +634,38 @@ def test_a_deleted_file_prunes_exactly_its_cluster() -> None:
     assert [u.retired for u in plan.units] == [False, True]
 
 
+HELD_BY_OTHER_SOURCE = f"prune held: 1 broken file ({OTHER_SOURCE}): nothing is pruned this cycle"
+
+
 def test_a_broken_file_protects_its_clusters_from_prune() -> None:
     state = DesiredState(
         units=(unit(HEAD),), broken_sources=(Problem(OTHER_SOURCE, "mapping values are not allowed here"),)
     )
     plan = plan_state(state, LIVE, {KEY: inventory(HEAD), OTHER_KEY: OTHER_INVENTORY})
-    assert plan.units[1].actions == (
-        PlannedAction(Action.KEEP, ref(OTHER_POD), f"its source {OTHER_SOURCE} has problems: not pruned"),
-    )
+    assert plan.units[1].actions == (PlannedAction(Action.KEEP, ref(OTHER_POD), HELD_BY_OTHER_SOURCE),)
     assert plan.units[1].has_writes is False
+    assert plan.prune_held == HELD_BY_OTHER_SOURCE
+
+
+def test_a_moved_and_broken_file_holds_the_prune_of_the_cluster_it_came_from() -> None:
+    moved = "clusters/team-a/renamed.yaml"
+    state = DesiredState(units=(unit(HEAD),), broken_sources=(Problem(moved, "could not find expected ':'"),))
+    plan = plan_state(state, LIVE, {KEY: inventory(HEAD), OTHER_KEY: OTHER_INVENTORY})
+    assert actions_by_unit(plan)["team-a/other"] == [(Action.KEEP, "other-head")]
+    assert plan.prune_held == f"prune held: 1 broken file ({moved}): nothing is pruned this cycle"
+    assert plan.counts() == Counts(unchanged=1, kept=1)
+
+
+def test_a_broken_file_holds_the_prunes_inside_healthy_units_too() -> None:
+    live = {ref(HEAD): applied(HEAD), ref(WORKER_0): applied(WORKER_0)}
+    state = DesiredState(units=(unit(HEAD),), broken_sources=(Problem("z.yaml", "bad"),))
+    plan = plan_state(state, live, {KEY: inventory(HEAD, WORKER_0)})
+    assert plan.units[0].actions[1] == PlannedAction(
+        Action.KEEP,
+        ref(WORKER_0),
+        "prune held: 1 broken file (z.yaml): nothing is pruned this cycle",
+        live=applied(WORKER_0),
+    )
 
 
 def test_a_unit_with_problems_protects_other_inventories_from_its_file() -> None:
@@ -603,10 +678,54 @@ def test_a_unit_with_problems_protects_other_inventories_from_its_file() -> None
     assert actions_by_unit(plan)["team-a/other"] == [(Action.KEEP, "other-head")]
 
 
+def test_an_inventory_of_another_source_is_never_retired() -> None:
+    state = DesiredState(units=(unit(HEAD),), source_id="https://git.example/a#clusters")
+    theirs = replace(OTHER_INVENTORY, source_id="https://git.example/b#clusters")
+    ours = replace(inventory(HEAD), source_id="https://git.example/a#clusters")
+    plan = plan_state(state, LIVE, {KEY: ours, OTHER_KEY: theirs})
+    assert actions_by_unit(plan) == {"team-a/demo": [(Action.UNCHANGED, "demo-head")]}
+
+
+def test_a_retired_inventory_of_this_source_is_pruned() -> None:
+    state = DesiredState(units=(unit(HEAD),), source_id="https://git.example/a#clusters")
+    mine = replace(OTHER_INVENTORY, source_id="https://git.example/a#clusters")
+    plan = plan_state(state, LIVE, {OTHER_KEY: mine})
+    assert actions_by_unit(plan)["team-a/other"] == [(Action.PRUNE, "other-head")]
+
+
+def test_a_cluster_recorded_by_another_source_is_not_applied_without_adopt() -> None:
+    state = DesiredState(units=(unit(HEAD, WORKER_0),), source_id="https://git.example/a#clusters")
+    theirs = replace(inventory(HEAD), source_id="https://git.example/b#clusters")
+    plan = plan_state(state, LIVE, {KEY: theirs})
+    assert [problem.message for problem in plan.units[0].problems] == [
+        "cluster team-a/demo is managed by another source (https://git.example/b#clusters): not applied "
+        "(pass --adopt to take it over)"
+    ]
+    assert plan.has_writes is False
+
+
+def test_adopt_takes_a_cluster_over_and_records_this_source() -> None:
+    state = DesiredState(units=(unit(HEAD, WORKER_0),), source_id="https://git.example/a#clusters")
+    theirs = replace(inventory(HEAD), source_id="https://git.example/b#clusters")
+    plan = plan_state(state, LIVE, {KEY: theirs}, adopt=True)
+    assert plan.units[0].ok
+    assert plan.units[0].inventory is not None
+    assert plan.units[0].inventory.source_id == "https://git.example/a#clusters"
+    assert plan.units[0].parent_action is Action.UPDATE
+
+
+def test_an_inventory_without_a_source_identity_is_adopted_by_the_source_that_declares_it() -> None:
+    state = DesiredState(units=(unit(HEAD),), source_id="https://git.example/a#clusters")
+    plan = plan_state(state, LIVE, {KEY: inventory(HEAD)})
+    assert plan.units[0].ok
+    assert plan.units[0].inventory is not None
+    assert plan.units[0].inventory.source_id == "https://git.example/a#clusters"
+
+
 def test_an_empty_source_prunes_nothing_without_allow_empty_prune() -> None:
     plan = plan_state(DesiredState(), LIVE, {KEY: inventory(HEAD), OTHER_KEY: OTHER_INVENTORY})
-    assert plan.prune_blocked == (
-        "the source yields no clusters while 2 are deployed: nothing pruned "
+    assert plan.prune_held == (
+        "prune held: the source yields no clusters while 2 are deployed: nothing is pruned "
         "(pass --allow-empty-prune to prune them)"
     )
     assert plan.has_writes is False
@@ -617,7 +736,7 @@ def test_an_empty_source_prunes_everything_with_allow_empty_prune() -> None:
     plan = plan_state(
         DesiredState(), LIVE, {KEY: inventory(HEAD), OTHER_KEY: OTHER_INVENTORY}, allow_empty_prune=True
     )
-    assert plan.prune_blocked == ""
+    assert plan.prune_held == ""
     assert plan.counts() == Counts(pruned=2)
 
 

@@ -11,8 +11,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from gitops_ray.cli.source_id import local_source_id
 from gitops_ray.compare import FieldDiff, object_diffs
-from gitops_ray.config import ConfigError
+from gitops_ray.config import ConfigError, read_repo_config
 from gitops_ray.controller import repo_settings
 from gitops_ray.cycle import run_repo_cycle
 from gitops_ray.desired import desired_state
@@ -38,6 +39,15 @@ def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
 
 
+def _source_name_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source-name",
+        metavar="NAME",
+        help="this source's identity on inventories (default: <origin URL>#<path> inside a Git work tree, "
+        "else file://<absolute path>#<path>); a sync prunes only clusters its own source applied",
+    )
+
+
 def register(subparsers: Any) -> None:
     sync = subparsers.add_parser(
         "sync",
@@ -60,6 +70,20 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="prune even when SOURCE yields no clusters at all (guards against an emptied checkout)",
     )
+    sync.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over clusters that another source applied (otherwise they are reported and left alone)",
+    )
+    sync.add_argument(
+        "--delete-wait",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="seconds the cycle waits, in all, for deleted Pods to go before creating them again; Pods "
+        "still terminating then are created by the next sync (default 20)",
+    )
+    _source_name_argument(sync)
     repo = sync.add_argument_group("a repository instead of SOURCE (Git credentials: see `run --help`)")
     repo.add_argument("--repo", metavar="URL", help="clone/fetch this repository and run one full cycle")
     repo.add_argument("--ref", metavar="REF", help="branch, tag or commit (default: main)")
@@ -89,6 +113,7 @@ def register(subparsers: Any) -> None:
     diff.add_argument("--format", choices=("text", "markdown"), default="text", help="output format")
     diff.add_argument("--cluster", action="store_true", help="compare PATH with a live cluster instead")
     _cluster_arguments(diff)
+    _source_name_argument(diff)
     diff.set_defaults(handler=run_diff)
 
 
@@ -99,7 +124,8 @@ def _desired_and_cluster(args: argparse.Namespace) -> tuple[DesiredState, KubeAp
         print(f"error: {source}: not a directory", file=sys.stderr)
         return None
     try:
-        state = desired_state(source)
+        options = read_repo_config(source)
+        state = desired_state(source, options, local_source_id(source, options.path, args.source_name))
         kube = connect(args.kubeconfig, args.context)
     except (ConfigError, KubeError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -111,7 +137,7 @@ def summary_line(unit: UnitResult) -> str:
     """`team-a/training: created 3, updated 0, recreated 0, unchanged 29, pruned 0, failed 0`."""
     counts = unit.counts.as_dict()
     line = f"{unit.key}: " + ", ".join(f"{name} {counts[name]}" for name in _SUMMARY_FIELDS)
-    extra = [f"{name} {counts[name]}" for name in ("conflicts", "kept", "skipped") if counts[name]]
+    extra = [f"{name} {counts[name]}" for name in ("conflicts", "kept", "skipped", "pending") if counts[name]]
     if not unit.drift.in_sync:
         extra.append(f"drift: {unit.drift.status}")
     return line + (f" ({', '.join(extra)})" if extra else "")
@@ -143,13 +169,15 @@ def print_summary(result: SyncResult, options: SyncOptions, out: TextIO) -> None
         print(summary_line(unit), file=out)
         for error in unit.errors:
             print(f"  error: {error}", file=out)
+        for pending in unit.pending:
+            print(f"  pending: {pending}", file=out)
         for line in drift_lines(unit.drift):
             print(f"  {line}", file=out)
         if not options.heal:
             health = unit.drift.health
             print(f"  health: {health.text() if health else 'unknown'}", file=out)
-    if result.pruned_blocked_reason:
-        print(f"prune blocked: {result.pruned_blocked_reason}", file=out)
+    if result.prune_held:
+        print(result.prune_held, file=out)
     requests = ", ".join(f"{verb} {count}" for verb, count in result.requests.items())
     print(f"requests: {requests or 'none'}; writes: {result.writes}", file=out)
 
@@ -171,13 +199,23 @@ def run_sync(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     state, kube = loaded
-    options = SyncOptions(
-        dry_run=args.dry_run, heal=not args.no_heal, allow_empty_prune=args.allow_empty_prune
-    )
+    options = _sync_options(args)
     result = sync_state(state, kube, options)
     print_summary(result, options, sys.stdout)
     broken = _report_broken_sources(state, sys.stdout)
-    return 0 if result.ok and not broken else 1
+    return 0 if result.ok and not result.conflicts and not broken else 1
+
+
+def _sync_options(args: argparse.Namespace) -> SyncOptions:
+    if args.delete_wait < 0:
+        raise SystemExit("error: --delete-wait must not be negative")
+    return SyncOptions(
+        dry_run=args.dry_run,
+        heal=not args.no_heal,
+        allow_empty_prune=args.allow_empty_prune,
+        adopt=args.adopt,
+        delete_wait=args.delete_wait,
+    )
 
 
 def change_lines(planned: PlannedAction) -> list[str]:
@@ -206,8 +244,8 @@ def run_diff(args: argparse.Namespace) -> int:
                 print("\n".join(f"  {line}" for line in change_lines(planned)))
         for error in unit.errors:
             print(f"error: {unit.key}: {error}", file=sys.stderr)
-    if result.pruned_blocked_reason:
-        print(f"prune blocked: {result.pruned_blocked_reason}", file=sys.stderr)
+    if result.prune_held:
+        print(result.prune_held, file=sys.stderr)
     if _report_broken_sources(state, sys.stderr) or not result.ok:
         return DIFF_EXIT_ERROR
     return DIFF_EXIT_CHANGES if result.has_changes else DIFF_EXIT_NO_CHANGES
@@ -223,10 +261,9 @@ def run_repo_sync(args: argparse.Namespace) -> int:
         "cache_dir": args.cache_dir,
         "kubeconfig": args.kubeconfig,
         "context": args.context,
+        "source_name": args.source_name,
     }
-    options = SyncOptions(
-        dry_run=args.dry_run, heal=not args.no_heal, allow_empty_prune=args.allow_empty_prune
-    )
+    options = _sync_options(args)
     try:
         settings = load_settings(None, os.environ, flags)
         kube = None if args.no_apply else connect(settings.kubeconfig, settings.context)
@@ -247,7 +284,8 @@ def run_repo_sync(args: argparse.Namespace) -> int:
     for problem in result.problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"committed {result.committed}" if result.committed else "nothing to commit")
-    return 0 if not result.problems and (result.sync is None or result.sync.ok) else 1
+    synced = result.sync is None or (result.sync.ok and not result.sync.conflicts)
+    return 0 if not result.problems and synced else 1
 
 
 def run_review_diff(args: argparse.Namespace) -> int:

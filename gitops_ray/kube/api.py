@@ -10,7 +10,6 @@ import copy
 import gc
 import json
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -35,7 +34,6 @@ TOO_LARGE_RESOURCE_VERSION = "Too large resource version"  # the API server's wo
 TOOLING_PREFIX = TOOLING.split("/", 1)[0] + "/"  # any gitops-ray version's parents are ours to read
 # (connect, read) seconds: fail fast when the API server is gone, allow slow LISTs of big namespaces.
 REQUEST_TIMEOUT = (5.0, 120.0)
-DELETE_WAIT_SECONDS = 120.0
 
 
 @contextmanager
@@ -153,7 +151,7 @@ class KubeApi:
         return items
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> KubeObject | None:
-        """One object, or None when it does not exist (used only while waiting for a delete to finish)."""
+        """One object, or None when it does not exist (used while waiting for a delete to finish)."""
         resource = self.resource(api_version, kind)
         target = describe({"kind": kind, "metadata": {"namespace": namespace, "name": name}})
         found: KubeObject | None = self._request(
@@ -236,19 +234,13 @@ class KubeApi:
         )
         return answer is not None
 
-    def wait_deleted(self, obj: KubeObject, timeout: float = DELETE_WAIT_SECONDS) -> None:
-        """Wait until a deleted object (graceful Pod termination) is gone, so its name can be reused."""
+    def is_gone(self, obj: KubeObject) -> bool:
+        """True once a deleted object (a Pod in graceful termination, or held by a finalizer) no longer
+        exists, or its name belongs to a newer object (another uid): its name can be used again."""
         api_version, kind, namespace, name = object_ref(obj)
         uid = (obj.get("metadata") or {}).get("uid")
-        deadline = time.monotonic() + timeout
-        while True:
-            live = self.get(api_version, kind, namespace, name)
-            if live is None or (uid and (live.get("metadata") or {}).get("uid") != uid):
-                return
-            if time.monotonic() >= deadline:
-                message = f"delete {describe(obj)}: still terminating after {timeout:.0f} s"
-                raise KubeError(message, 0, "Timeout")
-            time.sleep(0.5)
+        live = self.get(api_version, kind, namespace, name)
+        return live is None or bool(uid and (live.get("metadata") or {}).get("uid") != uid)
 
     # -- plumbing --------------------------------------------------------------------------------
 

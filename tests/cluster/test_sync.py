@@ -237,8 +237,8 @@ def test_an_empty_source_prunes_nothing(kube: KubeApi, namespace: str, tmp_path:
     write_source(tmp_path, {})
     result = sync(tmp_path, kube)
 
-    assert result.pruned_blocked_reason is not None
-    assert "--allow-empty-prune" in result.pruned_blocked_reason
+    assert result.prune_held.startswith("prune held: the source yields no clusters")
+    assert "--allow-empty-prune" in result.prune_held
     assert names(kube, "Pod", namespace) == ["demo-head", "demo-small-worker-0"]
 
 

@@ -1,0 +1,42 @@
+"""The identity of a local source directory, so `sync --once PATH` and the controller agree on it.
+
+A directory inside a Git work tree with an `origin` remote is `<origin URL>#<path in the repository>`:
+the same source the controller watches with `--repo <origin>`. Any other directory is
+`file://<absolute path>#<cluster path>`. `--source-name` replaces either.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path, PurePosixPath
+
+from gitops_ray.ownership import source_identity
+
+_GIT_TIMEOUT_SECONDS = 10
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def local_source_id(root: Path, cluster_path: str, name: str | None = None) -> str:
+    """`name` when given, else the identity of the directory `root` whose cluster files are `cluster_path`."""
+    if name:
+        return name
+    absolute = root.resolve()
+    top = _git(absolute, "rev-parse", "--show-toplevel")
+    origin = _git(absolute, "remote", "get-url", "origin") if top else None
+    if top and origin:
+        inside = PurePosixPath(absolute.relative_to(Path(top).resolve()).as_posix()) / cluster_path
+        return source_identity(origin, inside.as_posix())
+    return source_identity(absolute.as_uri(), cluster_path)
