@@ -45,6 +45,9 @@ class ControllerSettings:
     heal: bool = True  # false: report drift without correcting it
     allow_empty_prune: bool = False  # a source with zero clusters may prune everything
     create_namespaces: bool = True
+    source_name: str = ""  # this source's identity on inventories (default: <repo URL>#<path>)
+    adopt: bool = False  # take over clusters that another source applied
+    delete_wait: float = 20.0  # seconds a cycle waits, in all, for deleted Pods to go before recreating
     kubeconfig: str | None = None  # default: in-cluster ServiceAccount, else ~/.kube/config
     context: str | None = None
     metrics_address: str = "0.0.0.0:8080"  # /metrics, /healthz, /readyz
@@ -68,6 +71,8 @@ class ControllerSettings:
         for name in ("interval", "resync_interval", "lease_duration"):
             if getattr(settings, name) <= 0:
                 raise SettingsError(f"{name}: must be a positive number of seconds")
+        if settings.delete_wait < 0:
+            raise SettingsError("delete_wait: must not be negative")
         if settings.resync_interval < settings.interval:
             raise SettingsError("resync_interval: must not be shorter than interval")
         if settings.log_format not in ("json", "console"):
