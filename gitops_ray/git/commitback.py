@@ -123,6 +123,19 @@ class CommitBack:
             f"times: {why}"
         )
 
+    def previous_outputs(self, rendered_from: Checkout) -> Path | None:
+        """A work tree holding the push branch as last fetched, where the outputs of the previous commit
+        are; None when the branch does not exist yet. On the tracked branch that is the source checkout."""
+        branch = self.branch_for(rendered_from)
+        if branch == rendered_from.branch:
+            return rendered_from.worktree
+        base = self.source.commit_of(f"refs/remotes/origin/{branch}")
+        if base is None:
+            return None
+        worktree = self._worktree(rendered_from.revision)
+        self.source.materialize(base, worktree)
+        return worktree
+
     def branch_for(self, checkout: Checkout) -> str:
         """The branch outputs of `checkout` go to; GitConfigError when there is none (a tag or commit ref
         without `push_branch`), so a cycle can fail before it applies anything."""

@@ -130,6 +130,19 @@ class GitSource:
         shutil.rmtree(self.publish_dir, ignore_errors=True)
         return self._sync()
 
+    def last_fetched(self) -> Checkout | None:
+        """The configured ref as the last successful fetch left it, checked out; None when the cache holds
+        no clone or the ref was never fetched. No network: for cycles that go on while the remote is down."""
+        if not (self.repo_dir / ".git").exists():
+            return None
+        found = self.resolve(self.settings.ref)
+        if found is None:
+            return None
+        revision, branch = found
+        checkout = self.checkout(revision, self.repo_dir, branch)
+        log.info("git.last_fetched", url=self.display_url, ref=self.settings.ref, revision=revision)
+        return checkout
+
     def fetch(self) -> None:
         """Update remote branches and tags (pruning deleted ones); RemoteUnavailable on any failure."""
         args = ["fetch", "--prune", "--force", "--quiet", "origin", _HEADS_REFSPEC, _TAGS_REFSPEC]

@@ -126,6 +126,54 @@ def test_outputs_of_a_deleted_cluster_are_removed(settings: RepoSettings, cluste
     assert "drift/team-a/big.md" not in tracked_files(cluster_repo, "drift")
 
 
+def held_file_lines(user: UserClone, branch: str = "main") -> list[str]:
+    return git(user.path, "show", f"origin/{branch}:rendered/team-a/big.yaml").splitlines()
+
+
+@pytest.mark.parametrize("push_branch", [None, "outputs"], ids=["tracked-branch", "separate-branch"])
+def test_a_cluster_whose_file_breaks_keeps_its_files_marked_held_until_the_source_is_whole(
+    settings: RepoSettings, cluster_repo: UserClone, push_branch: str | None
+) -> None:
+    settings = replace(settings, push_branch=push_branch)
+    branch = push_branch or "main"
+    cluster_repo.write("clusters/team-a/big.yaml", raycluster("big"))
+    cluster_repo.commit("a second cluster")
+    cluster_repo.push()
+    run_repo_cycle(settings)
+    cluster_repo.pull()
+    git(cluster_repo.path, "fetch", "--quiet", "origin")
+    rendered = held_file_lines(cluster_repo, branch)
+
+    cluster_repo.write("clusters/team-a/big.yaml", "kind: [unclosed\n")
+    cluster_repo.commit("break big")
+    cluster_repo.push()
+    broken = run_repo_cycle(settings, cluster_token="1")
+    again = run_repo_cycle(settings, previous=broken.fingerprint, cluster_token="2")
+    git(cluster_repo.path, "fetch", "--quiet", "origin")
+    assert broken.publication is not None and again.publication is None  # the same bytes: no commit
+    assert held_file_lines(cluster_repo, branch) == [
+        "# HELD: not in the source while 1 file is broken (clusters/team-a/big.yaml); the cluster is not "
+        "pruned. Last rendered content below.",
+        *rendered,
+    ]
+    summary = json.loads(git(cluster_repo.path, "show", f"origin/{branch}:drift/summary.json"))
+    assert [(unit["cluster"], unit["status"]) for unit in summary["units"]] == [
+        ("team-a/big", "held"),
+        ("team-a/small", "unknown"),
+    ]
+    assert "**Status: held**" in git(cluster_repo.path, "show", f"origin/{branch}:drift/team-a/big.md")
+
+    cluster_repo.pull()
+    cluster_repo.remove("clusters/team-a/big.yaml")
+    cluster_repo.commit("remove big")
+    cluster_repo.push()
+    run_repo_cycle(settings, cluster_token="3")
+    git(cluster_repo.path, "fetch", "--quiet", "origin")
+    assert git(cluster_repo.path, "ls-tree", "-r", "--name-only", f"origin/{branch}", "rendered/") == (
+        "rendered/team-a/small.yaml"
+    )
+
+
 @pytest.mark.parametrize(
     ("leftover", "message"),
     [
