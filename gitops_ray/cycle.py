@@ -31,6 +31,7 @@ from gitops_ray.git import (
     RemoteUnavailable,
     RepoSettings,
 )
+from gitops_ray.ownership import source_identity
 from gitops_ray.report import output_files
 from gitops_ray.units import DesiredState, Problem, UnitKey
 
@@ -130,7 +131,7 @@ def run_repo_cycle(
         if _unchanged(fingerprint, previous):
             log.info("cycle.skipped", url=source.display_url, revision=checkout.revision)
             return CycleResult(checkout.revision, previous, skipped=True, offline=offline)
-        state = desired_state(checkout.worktree, source_options)
+        state = _desired_state(checkout, settings, source_options)
         sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
         drift = {unit.key: unit.drift for unit in sync.units} if sync is not None else None
 
@@ -139,7 +140,7 @@ def run_repo_cycle(
             head_options = _source_options(head, settings, options)
             if _sources_digest(source, head.revision, head_options) == fingerprint.sources:
                 return None
-            head_state = desired_state(head.worktree, head_options)
+            head_state = _desired_state(head, settings, head_options)
             return _outputs(head_state, None, head_options, head.worktree, empty_prune)
 
         publication = None
@@ -207,6 +208,12 @@ def _source_options(
 ) -> SourceOptions:
     chosen = options if options is not None else read_repo_config(checkout.worktree)
     return chosen if settings.path is None else replace(chosen, path=settings.path)
+
+
+def _desired_state(checkout: Checkout, settings: RepoSettings, options: SourceOptions) -> DesiredState:
+    """The desired state of a checkout, owned by `<repository URL>#<cluster path>`: the same identity
+    whichever cache directory or replica renders it, and the one `sync --once` gives a clone of it."""
+    return desired_state(checkout.worktree, options, source_identity(settings.url, options.path))
 
 
 def _sources_digest(source: GitSource, revision: str, options: SourceOptions) -> str:

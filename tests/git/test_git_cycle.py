@@ -16,6 +16,7 @@ from gitops_ray.cycle import CycleFingerprint, CycleResult, run_repo_cycle
 from gitops_ray.desired import desired_state
 from gitops_ray.git import GitConfigError, PushRejected, RepoSettings
 from gitops_ray.kube import KubeApi
+from gitops_ray.ownership import SOURCE_ID_ANNOTATION
 from gitops_ray.report import output_files
 from gitops_ray.units import Problem
 
@@ -258,6 +259,23 @@ def test_a_cycle_with_a_cluster_applies_and_commits_the_drift_report(
     assert kube.get("v1", "Pod", namespace, "demo-head") is not None
     summary = json.loads(committed_outputs(user)["drift/summary.json"])
     assert summary["compared_with_cluster"] is True
+
+
+@pytest.mark.apiserver
+def test_clusters_a_cycle_applies_are_recorded_as_owned_by_the_repository_url_and_cluster_path(
+    settings: RepoSettings, cluster_repo: UserClone, kube: KubeApi, namespace: str
+) -> None:
+    """Not by the cache directory it was rendered in: every replica, and `sync --once` in a clone, is the
+    same source."""
+    cluster_repo.remove("clusters/team-a/small.yaml")  # only the test's namespace is touched
+    cluster_repo.write(f"clusters/{namespace}/demo.yaml", raycluster("demo").replace("team-a", namespace))
+    cluster_repo.commit("a cluster to apply")
+    cluster_repo.push()
+    run_repo_cycle(settings, kube_factory=lambda: kube)
+    parent = kube.get("v1", "ConfigMap", namespace, "gitops-ray-demo") or {}
+    assert parent["metadata"]["annotations"][SOURCE_ID_ANNOTATION] == (
+        f"{settings.url.removesuffix('.git')}#clusters"
+    )
 
 
 @pytest.mark.slow
