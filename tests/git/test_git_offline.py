@@ -12,9 +12,11 @@ import pytest
 import structlog
 from git_repos import RAYCLUSTER_A, UserClone, git
 
+from gitops_ray.controller import Controller
 from gitops_ray.cycle import run_repo_cycle
 from gitops_ray.git import RemoteUnavailable, RepoSettings
 from gitops_ray.kube import KubeApi
+from gitops_ray.settings import ControllerSettings
 
 pytestmark = pytest.mark.git
 
@@ -106,3 +108,37 @@ def test_while_git_is_unreachable_a_deleted_pod_is_created_again_on_the_next_epo
     assert offline.offline is not None and offline.sync is not None and offline.sync.ok
     assert kube.get("v1", "Pod", namespace, "a-head") is not None
     assert (offline.publication, git(remote, "rev-parse", "main")) == (None, head)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_controller_keeps_cycling_offline_and_heals_once_per_resync_interval(
+    settings: RepoSettings, clusters_repo: UserClone, remote: Path
+) -> None:
+    clock = FakeClock()
+    loop = Controller(
+        settings,
+        ControllerSettings(repo=settings.url, apply=False, interval=60, resync_interval=300),
+        None,
+        clock=clock,
+    )
+    first = loop.tick()
+    assert first is not None and first.committed
+    with unreachable(remote):
+        quiet = loop.tick()
+        clock.now += 300
+        resync = loop.tick()
+    back = loop.tick()
+    assert [(r.skipped, r.offline is not None) for r in (quiet, resync) if r is not None] == [
+        (True, True),
+        (False, True),
+    ]
+    assert back is not None and (back.skipped, back.offline) == (False, None)
+    failed = loop.metrics.registry.get_sample_value("gitops_ray_cycles_total", {"result": "failed"})
+    assert not failed
