@@ -2,7 +2,7 @@
 
 They travel with the YAML they describe (a PR that changes the cluster domain shows its rendered effect),
 so they live in the repo, not in the controller's deployment. Every key is optional; the defaults are
-KubeRay v1.7.0's operator defaults and the layout of DESIGN.md.
+KubeRay v1.7.0's operator defaults and the repository layout README.md describes.
 """
 
 from __future__ import annotations

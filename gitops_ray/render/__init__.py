@@ -1,4 +1,4 @@
-"""Render a RayCluster into the Kubernetes objects KubeRay v1.7.0 would create (render-spec sections 1-9).
+"""Render a RayCluster into the Kubernetes objects KubeRay v1.7.0 would create (docs/kuberay-rendering.md).
 
 Pure and deterministic: the same RayCluster and options always give the same objects, byte for byte.
 """
@@ -26,7 +26,7 @@ DEFAULT_OPTIONS = RenderOptions()  # frozen: KubeRay's default operator settings
 
 @dataclass(frozen=True)
 class RenderResult:
-    """The objects KubeRay would create, in its creation order (spec 3), and KubeRay's non-fatal warnings."""
+    """The objects KubeRay would create, in rayClusterReconcile's order, and KubeRay's non-fatal warnings."""
 
     objects: tuple[KubeObject, ...]
     warnings: tuple[str, ...]
@@ -39,7 +39,7 @@ class InternalRenderError(RenderError):
 
 
 def gcs_storage_claim(cluster: KubeObject) -> KubeObject | None:
-    """The PVC KubeRay manages for the embedded (`rocksdb`) GCS fault-tolerance backend (spec 5.13).
+    """The PVC KubeRay manages for the embedded (`rocksdb`) GCS fault-tolerance backend (`common/gcs_ft.go`).
 
     None for other backends and for a user `storage.claimName`. Validation already rejected `rocksdb` without
     the GCSFaultToleranceEmbeddedStorage gate. With `deletionPolicy: Retain` KubeRay leaves the claim behind
@@ -66,7 +66,7 @@ def gcs_storage_claim(cluster: KubeObject) -> KubeObject | None:
 
 
 def _build(cluster: KubeObject, options: RenderOptions) -> list[KubeObject]:
-    """Every object, in KubeRay's creation order (spec 3)."""
+    """Every object, in KubeRay's creation order (docs/kuberay-rendering.md#creation-order)."""
     optional_before_head = [ingress.head_ingress(cluster), rbac.auth_secret(cluster)]
     optional_after_head = [
         service.headless_worker_service(cluster),

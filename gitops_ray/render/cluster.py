@@ -11,7 +11,7 @@ from gitops_ray.render.options import RenderOptions
 
 MAX_INT32 = 2147483647
 DEFAULT_HEAD_PORT = "6379"
-# Spec 6.1: ports exposed when the head Ray container declares none.
+# getDefaultPorts: ports exposed when the head Ray container declares none.
 DEFAULT_SERVICE_PORTS: dict[str, int] = {
     "client": 10001,
     "gcs-server": 6379,
@@ -92,7 +92,7 @@ def head_fqdn(cluster: KubeObject, options: RenderOptions) -> str:
 
 
 def is_gcs_ft_enabled(cluster: KubeObject) -> bool:
-    """Spec 5.13: annotation `ray.io/ft-enabled` == true (any case) or `gcsFaultToleranceOptions` set."""
+    """IsGCSFaultToleranceEnabled: annotation `ray.io/ft-enabled` true (any case) or options set."""
     if annotations(cluster).get("ray.io/ft-enabled", "").lower() == "true":
         return True
     return spec(cluster).get("gcsFaultToleranceOptions") is not None
@@ -125,7 +125,7 @@ def originated_from_crd(cluster: KubeObject) -> str:
 
 
 def service_port_map(cluster: KubeObject) -> dict[str, int]:
-    """Spec 6.1: head Ray container ports by name (unnamed -> `<port>-port`), else defaults; plus metrics."""
+    """getServicePorts: head Ray container ports by name (unnamed: `<port>-port`), else defaults; +metrics."""
     ports: dict[str, int] = {}
     for port in ray_container(head_group(cluster)).get("ports") or []:
         number = int(port.get("containerPort") or 0)
@@ -137,7 +137,7 @@ def service_port_map(cluster: KubeObject) -> dict[str, int]:
 
 
 def desired_replicas(group: dict[str, Any]) -> int:
-    """Spec 9.1: replicas clamped to [min, max] (below-min first; nil -> min); 0 when suspended. Per host."""
+    """GetWorkerGroupDesiredReplicas: replicas clamped to [min, max] (nil: min); 0 if suspended. Per host."""
     if group.get("suspend"):
         return 0
     minimum = int(group.get("minReplicas") or 0)

@@ -1,4 +1,4 @@
-"""Turn raw RayCluster YAML into what KubeRay would see: schema-checked and defaulted (spec 1.1, 1.2).
+"""Turn raw RayCluster YAML into what KubeRay would see: schema-checked and defaulted (CRD, `setDefaults`).
 
 Why: the API server checks and defaults a RayCluster before KubeRay reads it, and KubeRay's `setDefaults`
 adds a little more; every later render step relies on both having happened.
@@ -57,7 +57,7 @@ def _check_metadata(metadata: object) -> None:
 
 
 def _set_operator_defaults(cluster: KubeObject) -> None:
-    """KubeRay's setDefaults (spec 1.2): a missing head or worker `rayStartParams` becomes `{}`."""
+    """KubeRay's setDefaults (`TestSetDefaults`): a missing head or worker `rayStartParams` becomes `{}`."""
     spec = cluster["spec"]
     spec["headGroupSpec"].setdefault("rayStartParams", {})
     for group in spec.get("workerGroupSpecs") or []:
@@ -67,9 +67,10 @@ def _set_operator_defaults(cluster: KubeObject) -> None:
 def apply_crd_defaults(raycluster: KubeObject) -> KubeObject:
     """A defaulted deep copy of `raycluster`; raises SchemaError naming the field the API server would reject.
 
-    Applies every default of the CRD schema (spec 1.1: worker replicas/minReplicas 0, maxReplicas 2147483647,
+    Applies every default of the CRD schema (worker replicas/minReplicas 0, maxReplicas 2147483647,
     numOfHosts 1, priority 0, networkPolicy.mode DenyAll; plus the Kubernetes defaults the CRD embeds, e.g.
     container port `protocol: TCP`), then setDefaults; a RayCluster without a namespace goes to `default`.
+    See docs/kuberay-rendering.md#defaults.
     """
     checked = _check_identity(raycluster)
     _check_metadata(checked.get("metadata"))

@@ -16,7 +16,7 @@ class RenderError(Exception):
 
 
 class InvalidRayCluster(RenderError):
-    """KubeRay's validation (spec section 2) rejects the cluster; `message` is KubeRay's exact text."""
+    """KubeRay's validation (`utils/validation.go`) rejects the cluster; `message` is KubeRay's exact text."""
 
 
 class SchemaError(RenderError):

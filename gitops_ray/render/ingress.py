@@ -1,4 +1,7 @@
-"""The Ingress KubeRay creates for the head dashboard when `headGroupSpec.enableIngress` is true (spec 7)."""
+"""The Ingress KubeRay creates for the head dashboard when `headGroupSpec.enableIngress` is true.
+
+KubeRay: `BuildIngressForHeadService` in `common/ingress.go`.
+"""
 
 from __future__ import annotations
 

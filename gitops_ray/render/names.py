@@ -1,4 +1,4 @@
-"""KubeRay's naming helpers (spec section 4), reproduced exactly: names end up in Git diffs."""
+"""KubeRay's naming helpers (`utils/util.go`), reproduced exactly: names end up in Git diffs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Operator-level settings that change rendering (spec 1.4), with KubeRay v1.7.0's defaults."""
+"""Operator settings that change rendering (env flags, feature gates), with KubeRay v1.7.0's defaults."""
 
 from __future__ import annotations
 

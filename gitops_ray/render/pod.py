@@ -1,12 +1,13 @@
-"""Head and worker Pods of a RayCluster, as KubeRay v1.7.0 builds them (spec sections 5 and 9).
+"""Head and worker Pods of a RayCluster, as KubeRay v1.7.0 builds them (`common/pod.go`, `reconcilePods`).
 
 KubeRay builds a pod in two stages, "template defaulting" then "BuildPod", and the order of its mutations
 decides the order of env vars, volumes, mounts and containers. The functions below follow that order step
 by step on a private deep copy of the group's template; the input RayCluster is never mutated.
 
-gitops-ray differs from the operator only where Git demands it (DESIGN.md): fixed pod names with stable
-indexes instead of `generateName`, a deterministic multi-host replica name and external storage namespace,
-no ownerReferences, and `protocol: TCP` written on every container port (the API server's default).
+gitops-ray differs from the operator only where Git demands it: fixed pod names with stable indexes
+instead of `generateName`, a deterministic multi-host replica name and external storage namespace, no
+ownerReferences, and `protocol: TCP` written on every container port (the API server's default). See
+docs/kuberay-rendering.md#where-gitops-ray-differs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from gitops_ray.render.validate import (
 
 HEAD_GROUP_LABEL_VALUE = "headgroup"
 
-# Pod labels (spec 5.2).
+# Pod labels (labelPod).
 IS_RAY_NODE_LABEL = "ray.io/is-ray-node"
 CLUSTER_LABEL = "ray.io/cluster"
 NODE_TYPE_LABEL = "ray.io/node-type"
@@ -95,7 +96,7 @@ RAY_TOKEN_VOLUME = "ray-token"
 RAY_TOKEN_PATH = "/var/run/secrets/ray.io/serviceaccount"
 AUTH_TOKEN_SECRET_KEY = "auth_token"
 
-# Probes (spec 5.12).
+# Probes (initLivenessAndReadinessProbe).
 DEFAULT_DASHBOARD_PORT = 8265
 DEFAULT_AGENT_PORT = 52365
 DEFAULT_SERVE_PORT = 8000
@@ -162,13 +163,13 @@ def supports_http_health_probes(ray_version: str) -> bool:
 
 
 def head_service_account_name(cluster: KubeObject) -> str:
-    """Autoscaler ServiceAccount: CheckName(head template `serviceAccountName` or cluster name) (TV-E11)."""
+    """Autoscaler ServiceAccount: CheckName(GetHeadGroupServiceAccountName): template SA, else cluster."""
     account = rc.pod_spec(rc.head_group(cluster)).get("serviceAccountName") or rc.name(cluster)
     return names.check_name(str(account))
 
 
 def gcs_storage_claim_name(cluster: KubeObject) -> str:
-    """RocksDB GCS FT claim: `storage.claimName`, else `<cluster>-gcs-pvc` (TV-E10)."""
+    """RocksDB GCS FT claim (GetGCSStoragePVCName): `storage.claimName`, else `<cluster>-gcs-pvc`."""
     storage = (rc.spec(cluster).get("gcsFaultToleranceOptions") or {}).get("storage") or {}
     return str(storage.get("claimName") or f"{rc.name(cluster)}-gcs-pvc")
 
@@ -263,13 +264,13 @@ class _ClusterFacts:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Template stage pieces (spec 5.1 and 5.3).
+# Template stage pieces (DefaultHeadPodTemplate and DefaultWorkerPodTemplate).
 
 
 def pod_labels(
     node_type: str, cluster_name: str, group_name: str, user_labels: dict[str, str]
 ) -> dict[str, str]:
-    """System labels, user labels on top, except node-type, group and cluster, which never change (5.2)."""
+    """labelPod: system labels, then user labels, except node-type, group and cluster, which never change."""
     labels = {
         IS_RAY_NODE_LABEL: "yes",
         CLUSTER_LABEL: cluster_name,
@@ -284,7 +285,7 @@ def pod_labels(
 
 
 def _group_params(group: dict[str, Any]) -> dict[str, str]:
-    """rayStartParams with the group's top-level `resources` and `labels` folded in (5.4.2, 5.4.3)."""
+    """rayStartParams with the group's `resources` and `labels` folded in (updateRayStartParams*)."""
     params = raystart.with_group_resources(
         _string_map(group.get("rayStartParams")), group.get("resources") or {}
     )
@@ -292,7 +293,7 @@ def _group_params(group: dict[str, Any]) -> dict[str, str]:
 
 
 def _merged_user_labels(group: dict[str, Any]) -> dict[str, str]:
-    """Template labels with the group's `labels` on top (TV-B21)."""
+    """Template labels with the group's `labels` on top (mergeLabels)."""
     template_labels = (group.get("template") or {}).get("metadata") or {}
     return {**_string_map(template_labels.get("labels")), **_string_map(group.get("labels"))}
 
@@ -307,7 +308,7 @@ def _ray_container(pod_spec: dict[str, Any], group_field: str) -> dict[str, Any]
 
 
 def _add_token_auth_env(container: dict[str, Any], facts: _ClusterFacts) -> None:
-    """Spec 5.7 step 4: RAY_AUTH_MODE, then the k8s-token switch and mount, or the token from the Secret."""
+    """SetContainerTokenAuthEnvVars: RAY_AUTH_MODE, then the k8s-token switch and mount, or the token."""
     _append_env_if_absent(container, _env("RAY_AUTH_MODE", "token"))
     if facts.k8s_token_auth:
         _append_env_if_absent(container, _env("RAY_ENABLE_K8S_TOKEN_AUTH", "true"))
@@ -342,7 +343,7 @@ def _add_metrics_port(ray: dict[str, Any]) -> None:
 def _autoscaler_container(
     cluster: KubeObject, ray: dict[str, Any], facts: _ClusterFacts, options: RenderOptions
 ) -> dict[str, Any]:
-    """The `autoscaler` sidecar (5.11): defaults, token auth env, then `autoscalerOptions` overrides."""
+    """BuildAutoscalerContainer: defaults, token auth env, then the `autoscalerOptions` overrides."""
     container: dict[str, Any] = {
         "name": AUTOSCALER_CONTAINER_NAME,
         "image": ray.get("image"),
@@ -382,7 +383,7 @@ def _configure_head_gcs_ft(
     params: dict[str, str],
     options: RenderOptions,
 ) -> None:
-    """Head part of GCS fault tolerance (5.13); mutates the template, the Ray container and `params`."""
+    """Head part of configureGCSFaultTolerance; mutates the template, the Ray container and `params`."""
     annotations = template["metadata"].setdefault("annotations", {})
     enabled = rc.is_gcs_ft_enabled(cluster)
     annotations[FT_ENABLED_ANNOTATION] = "true" if enabled else "false"
@@ -446,7 +447,7 @@ def _set_overwrite_annotation(template: dict[str, Any], facts: _ClusterFacts) ->
 def _head_template(
     cluster: KubeObject, facts: _ClusterFacts, options: RenderOptions
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Spec 5.1: the defaulted head template and its final rayStartParams."""
+    """DefaultHeadPodTemplate: the defaulted head template and its final rayStartParams."""
     group = rc.head_group(cluster)
     template = _new_template(group, facts.namespace)
     template["metadata"]["name"] = names.head_pod_name(facts.name)
@@ -479,7 +480,7 @@ def _head_template(
 def _wait_gcs_ready_container(
     ray: dict[str, Any], facts: _ClusterFacts, options: RenderOptions
 ) -> dict[str, Any]:
-    """Spec 5.10: waits for the GCS; env and mounts are copies of the Ray container's at this moment."""
+    """`wait-gcs-ready`: waits for the GCS; env and mounts copy the Ray container's at this moment."""
     container: dict[str, Any] = {
         "name": WAIT_GCS_READY_CONTAINER_NAME,
         "command": options.shell_command,
@@ -497,7 +498,7 @@ def _wait_gcs_ready_container(
 def _worker_template(
     cluster: KubeObject, group_index: int, facts: _ClusterFacts, options: RenderOptions
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Spec 5.3 without the per-pod name and index labels: the defaulted worker template and its params."""
+    """DefaultWorkerPodTemplate without the per-pod name and index labels: the template and its params."""
     group = rc.worker_groups(cluster)[group_index]
     field = f"spec.workerGroupSpecs[{group_index}]"
     template = _new_template(group, facts.namespace)
@@ -546,7 +547,7 @@ def _add_empty_dir(pod_spec: dict[str, Any], container: dict[str, Any], name: st
 
 
 def _user_command(ray: dict[str, Any]) -> str:
-    """The user's command then args, each element wrapped as ` <elem> ` (spec 5.6)."""
+    """The user's command then args, each element wrapped as ` <elem> ` (convertCmdToString)."""
     return "".join(f" {element} " for element in [*(ray.get("command") or []), *(ray.get("args") or [])])
 
 
@@ -565,7 +566,7 @@ def _set_command(
 def _set_ray_env(
     ray: dict[str, Any], node_type: str, start: str, facts: _ClusterFacts, options: RenderOptions
 ) -> None:
-    """Spec 5.7 steps 6-18, in order ("always" appends even over a user entry of the same name)."""
+    """setContainerEnvVars, in order ("always" appends even over a user entry of the same name)."""
     for name, value in options.default_container_envs:
         _append_env_if_absent(ray, _env(name, value))
     ip = "127.0.0.1"
@@ -610,7 +611,7 @@ def _container_port(container: dict[str, Any], port_name: str, default: int) -> 
 
 
 def _set_probes(ray: dict[str, Any], node_type: str, params: dict[str, str], facts: _ClusterFacts) -> None:
-    """Spec 5.12: liveness and readiness unless the user wrote them; HTTP for Ray >= 2.53, else exec wget."""
+    """initLivenessAndReadinessProbe: unless the user wrote them; HTTP for Ray >= 2.53, else exec wget."""
     head = node_type == raystart.HEAD
     agent_port = _port_param(params, "dashboard-agent-listen-port", DEFAULT_AGENT_PORT)
     dashboard_port = _port_param(params, "dashboard-port", DEFAULT_DASHBOARD_PORT)
@@ -651,7 +652,7 @@ def _build_pod(
     facts: _ClusterFacts,
     options: RenderOptions,
 ) -> KubeObject:
-    """KubeRay's BuildPod on a defaulted template, then the controller's operator defaults (spec 5.1, 5.3)."""
+    """KubeRay's BuildPod on a defaulted template, then the controller's operator defaults."""
     metadata = template["metadata"]
     pod_spec = template["spec"]
     head = node_type == raystart.HEAD
@@ -719,7 +720,7 @@ def _head_pod(cluster: KubeObject, facts: _ClusterFacts, options: RenderOptions)
 
 
 def render_worker_pods(cluster: KubeObject, group_index: int, options: RenderOptions) -> list[KubeObject]:
-    """The worker Pods of group `group_index`, by stable index (spec 9.1, 9.5; DESIGN.md names).
+    """The worker Pods of group `group_index`, by stable index (GetWorkerGroupDesiredReplicas; fixed names).
 
     Single-host: `<prefix><i>` for i < desired. Multi-host (numOfHosts > 1, RayMultiHostIndexing on):
     `<prefix><replica>-<host>` with replica-name and host-index labels. Scaling up never renames a pod.

@@ -1,4 +1,6 @@
-"""The `ray start` line of a Ray container: rayStartParams completion and formatting (spec 5.4, 5.5).
+"""The `ray start` line of a Ray container: rayStartParams completion and formatting.
+
+KubeRay: `setMissingRayStartParams`, `generateRayStartCommand` and `convertParamMap` in `common/pod.go`.
 
 Reviewers read this line in every diff, so it is reproduced byte for byte: sorted flags, ` --k=v ` with
 double spaces between flags and a trailing space, bare `true` switches, single-quoted Go-style JSON for
@@ -24,7 +26,7 @@ DEFAULT_DASHBOARD_HOST = "0.0.0.0"
 
 # Flags whose `true`/`false` is a value (`--log-color=false`), not an on/off switch.
 VALUED_BOOLEAN_FLAGS = frozenset({"log-color", "include-dashboard", "include-log-monitor"})
-# Container resource name -> Ray resource name; only one of them is ever added (spec 5.5.3).
+# Container resource name -> Ray resource name; only one of them is ever added.
 CUSTOM_ACCELERATORS: dict[str, str] = {
     "aws.amazon.com/neuroncore": "neuron_cores",
     "google.com/tpu": "TPU",
@@ -53,7 +55,7 @@ def go_json_object(numbers: Mapping[str, float]) -> str:
 
 
 def with_group_resources(params: Mapping[str, str], group_resources: Mapping[str, Any]) -> dict[str, str]:
-    """Group `resources` override the matching params (spec 5.4.2); unparsable quantities are skipped."""
+    """updateRayStartParamsResources: group `resources` override params; unparsable quantities are skipped."""
     result = dict(params)
     custom: dict[str, float] = {}
     for name, value in group_resources.items():
@@ -76,7 +78,7 @@ def with_group_resources(params: Mapping[str, str], group_resources: Mapping[str
 
 
 def with_group_labels(params: Mapping[str, str], group_labels: Mapping[str, Any]) -> dict[str, str]:
-    """Group `labels` become `labels=k1=v1,k2=v2` sorted by key (spec 5.4.3); empty labels change nothing."""
+    """updateRayStartParamsLabels: group `labels` become `labels=k1=v1,...` by sorted key; {}: no change."""
     result = dict(params)
     if group_labels:
         result["labels"] = ",".join(f"{key}={group_labels[key]}" for key in sorted(group_labels))
@@ -86,7 +88,7 @@ def with_group_labels(params: Mapping[str, str], group_labels: Mapping[str, Any]
 def with_missing_params(
     params: Mapping[str, str], node_type: str, worker_address: str = ""
 ) -> dict[str, str]:
-    """The always-added params of spec 5.4.1 (`block` forced, the others only when absent).
+    """setMissingRayStartParams: `block` forced, the others only when absent.
 
     `worker_address` is `<head FQDN>:<head port>`, used for workers only.
     """
@@ -134,7 +136,7 @@ def _parse_resources_param(text: str) -> dict[str, float] | None:
 
 
 def with_accelerators(params: Mapping[str, str], limits: Mapping[str, Any]) -> dict[str, str]:
-    """GPUs and one custom accelerator from the container limits (spec 5.5.3).
+    """addWellKnownAcceleratorResources: GPUs and one custom accelerator from the container limits.
 
     If an existing `resources` param is not a JSON object of numbers, the step is abandoned as KubeRay does.
     """
@@ -159,7 +161,7 @@ def with_accelerators(params: Mapping[str, str], limits: Mapping[str, Any]) -> d
 
 
 def with_derived_resources(params: Mapping[str, str], resources: Mapping[str, Any]) -> dict[str, str]:
-    """`num-cpus` (limit, else request), `memory` (limit only), GPUs and accelerators (spec 5.5.1, 5.5.3)."""
+    """generateRayStartCommand: `num-cpus` (limit, else request), `memory` (limit only), GPUs/accelerators."""
     result = dict(params)
     if "num-cpus" not in result:
         cpus = _limit_or_request(resources, "cpu", use_request=True)
@@ -173,7 +175,7 @@ def with_derived_resources(params: Mapping[str, str], resources: Mapping[str, An
 
 
 def format_flags(params: Mapping[str, str]) -> str:
-    """Spec 5.5.2: ` --k=v ` per param in key order; `true` -> ` --k `, `false` -> nothing.
+    """convertParamMap: ` --k=v ` per param in key order; `true` -> ` --k `, `false` -> nothing.
 
     The valued boolean flags (`log-color`, ...) keep `=true`/`=false`.
     """

@@ -1,6 +1,7 @@
-"""Who may talk to what: the autoscaler's ServiceAccount/Role/RoleBinding (spec 8) and the token-auth Secret.
+"""Who may talk to what: the autoscaler's ServiceAccount/Role/RoleBinding and the token-auth Secret.
 
-No ownerReferences: gitops-ray owns these objects through its ApplySet labels.
+KubeRay: `BuildServiceAccount`, `BuildRole`, `BuildRoleBinding` in `common/rbac.go`; the Secret comes from
+`raycluster_controller.go`. No ownerReferences: gitops-ray owns these objects through its ApplySet labels.
 """
 
 from __future__ import annotations
@@ -71,9 +72,10 @@ def autoscaler_rbac(cluster: KubeObject) -> list[KubeObject]:
 def auth_secret(cluster: KubeObject) -> KubeObject | None:
     """The Secret holding Ray's auth token, when KubeRay would generate one; None otherwise.
 
-    KubeRay creates it for any `authOptions.mode` other than `disabled` (errata 7) unless the user names a
-    `secretName` or uses Kubernetes token auth. Its random token cannot live in Git, so the Secret is rendered
-    without data and marked: the apply engine creates it once with a random `auth_token` and never updates it.
+    KubeRay creates it for any `authOptions.mode` other than `disabled` (not only `token`) unless the user
+    names a `secretName` or uses Kubernetes token auth. Its random token cannot live in Git, so the Secret is
+    rendered without data and marked: the apply engine creates it once with a random `auth_token` and never
+    updates it.
     """
     auth = rc.spec(cluster).get("authOptions")
     if auth is None or auth.get("mode") == "disabled":

@@ -1,4 +1,4 @@
-"""The Services KubeRay creates for a RayCluster (spec 6.2-6.5): head, headless worker, serve.
+"""The Services KubeRay creates for a RayCluster: head, headless worker, serve (`common/service.go`).
 
 Two deliberate differences from KubeRay, both so that Git diffs and server-side apply behave:
 every port carries `protocol: TCP` (a 1.20 API server rejects server-side apply without it), and the ports
@@ -26,8 +26,9 @@ NO_SERVE_PORT_MESSAGE = (
 
 
 def head_selector(cluster: KubeObject) -> dict[str, str]:
-    """The 5 labels selecting the head Pod; only the head template's `app.kubernetes.io/name` may change one
-    (errata 4: the system labels win, as in a real reconcile)."""
+    """HeadServiceLabels: the 5 labels selecting the head Pod. Only the head template's
+    `app.kubernetes.io/name` may change one: a real reconcile passes no other label
+    (docs/kuberay-rendering.md#head-service)."""
     template = rc.head_group(cluster).get("template") or {}
     template_labels = (template.get("metadata") or {}).get("labels") or {}
     return {
@@ -48,7 +49,7 @@ def service_port(name: str, number: int, app_protocol: bool = True) -> dict[str,
 
 
 def _head_ports(cluster: KubeObject) -> list[dict[str, Any]]:
-    """Spec 6.1 port map as Service ports, sorted by name."""
+    """The getServicePorts map as Service ports, sorted by name."""
     return [service_port(name, number) for name, number in sorted(rc.service_port_map(cluster).items())]
 
 
@@ -79,7 +80,8 @@ def _default_head_service(cluster: KubeObject, options: RenderOptions) -> KubeOb
 
 
 def _custom_head_service(cluster: KubeObject, user_service: dict[str, Any]) -> KubeObject:
-    """Spec 6.3: the user's Service with KubeRay's selector, labels, annotations, ports and name."""
+    """BuildServiceForHeadPod with a `headService`: the user's Service with KubeRay's selector, labels,
+    annotations, ports and name."""
     service: KubeObject = copy.deepcopy(user_service)
     service.pop("status", None)
     service["apiVersion"] = "v1"
@@ -113,7 +115,7 @@ def head_service(cluster: KubeObject, options: RenderOptions) -> KubeObject:
 
 
 def headless_worker_service(cluster: KubeObject) -> KubeObject | None:
-    """Spec 6.4: `<cluster>-headless`, only when some worker group has `numOfHosts > 1`."""
+    """BuildHeadlessServiceForRayCluster: `<cluster>-headless`, only if some group has `numOfHosts > 1`."""
     if not any(rc.num_of_hosts(group) > 1 for group in rc.worker_groups(cluster)):
         return None
     name = rc.name(cluster)
@@ -132,7 +134,8 @@ def is_serving_port(name: str) -> bool:
 
 
 def serve_service(cluster: KubeObject) -> KubeObject | None:
-    """Spec 6.5: `<cluster>-serve-svc` when the annotation `ray.io/enable-serve-service` is `"true"`.
+    """BuildServeServiceForRayCluster: `<cluster>-serve-svc` when annotation `ray.io/enable-serve-service` is
+    `"true"`.
 
     Raises RenderError (KubeRay's reconcile error) when the head container has no serve port.
     """

@@ -1,4 +1,4 @@
-"""KubeRay v1.7.0's RayCluster validation (spec section 2): same rules, same order, same messages.
+"""KubeRay v1.7.0's RayCluster validation (`utils/validation.go`): same rules, same order, same messages.
 
 Why: a RayCluster KubeRay would reject must not be rendered, and users must read exactly what the operator
 would have said in its Warning event. Input is the cluster after `defaults.apply_crd_defaults`.
@@ -186,7 +186,7 @@ def _ray_version_failure(
 
 
 def check_managed_by(cluster: KubeObject) -> None:
-    """Spec 1.3 plus the CRD's CEL rule: only KubeRay-managed clusters are rendered."""
+    """KubeRay's managedBy skip plus the CRD's CEL rule: only KubeRay-managed clusters are rendered."""
     managed_by = rc.spec(cluster).get("managedBy")
     if not managed_by or managed_by == KUBERAY_MANAGER:
         return
@@ -533,7 +533,7 @@ def _auth_failures(cluster: KubeObject) -> Iterator[Failure]:
 
 
 def _spec_failures(cluster: KubeObject, options: RenderOptions) -> Iterator[Failure]:
-    """ValidateRayClusterSpec, rules 1-17 of spec 2.2 in order."""
+    """ValidateRayClusterSpec, its rules in order (docs/kuberay-rendering.md#validation)."""
     head = rc.head_group(cluster)
     if not rc.pod_spec(head).get("containers"):
         yield "headGroupSpec should have at least one container", "spec.headGroupSpec.template.spec"
