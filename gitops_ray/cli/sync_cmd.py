@@ -283,9 +283,14 @@ def run_repo_sync(args: argparse.Namespace) -> int:
             print(f"{unit.key}: rendered {unit.objects} objects" + ("" if unit.ok else " (problems)"))
     for problem in result.problems:
         print(f"error: {problem}", file=sys.stderr)
-    print(f"committed {result.committed}" if result.committed else "nothing to commit")
+    if result.offline:
+        print(
+            f"error: Git unreachable; applied the last fetched revision, committed nothing: {result.offline}"
+        )
+    else:
+        print(f"committed {result.committed}" if result.committed else "nothing to commit")
     synced = result.sync is None or (result.sync.ok and not result.sync.conflicts)
-    return 0 if not result.problems and synced else 1
+    return 0 if not result.problems and synced and not result.offline else 1
 
 
 def run_review_diff(args: argparse.Namespace) -> int:
