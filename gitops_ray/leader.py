@@ -222,7 +222,7 @@ class KubeLeaseStore:
                 auth_settings=["BearerToken"],
                 _return_http_data_only=True,
                 _preload_content=False,
-                _request_timeout=self.timeout,
+                _request_timeout=(self.timeout, self.timeout),  # (connect, read): a float alone is ignored
             )
             try:
                 data: Lease = json.loads(response.data)

@@ -4,14 +4,17 @@ the leader's deadline: it acts only until 2/3 of the duration after sending its 
 from __future__ import annotations
 
 import copy
+import socket
+import time
 from typing import Any
 
 import pytest
 import urllib3
+from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 
 from gitops_ray.fencing import Fenced
-from gitops_ray.leader import LeaderElector, Lease, LeaseConfig, LeaseConflict
+from gitops_ray.leader import KubeLeaseStore, LeaderElector, Lease, LeaseConfig, LeaseConflict
 
 
 class MemoryLeaseStore:
@@ -284,3 +287,14 @@ def test_a_release_that_cannot_reach_the_api_server_does_not_raise() -> None:
     view.error = ConnectionRefusedError(111, "Connection refused")
     a.release()
     assert not a.is_leader and store.holder == "a"
+
+
+def test_a_lease_request_to_a_server_that_never_answers_gives_up_within_the_store_timeout() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts connections, never says a word
+        configuration = Configuration(host=f"https://127.0.0.1:{silent.getsockname()[1]}")
+        configuration.retries = False
+        store = KubeLeaseStore(ApiClient(configuration), "ops", "gitops-ray", timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(urllib3.exceptions.HTTPError):
+            store.get()
+        assert time.monotonic() - started < 2
