@@ -1,7 +1,7 @@
 """Render benchmark: N generated clusters (1 head + G groups of W workers) rendered in-process.
 
 Prints `render: <clusters> clusters, <objects> objects, <objects/s> objects/s, peak RSS <MB> MB`.
-Target (issue #2): >= 20,000 objects/s on one core and < 300 MB for the default 1,000 clusters.
+Target: >= 20,000 objects/s on one core and < 300 MB for the default 1,000 clusters.
 Rendering is single-threaded, so objects/s is measured against the process's CPU time (one core),
 which stays meaningful on a shared machine; the wall time is printed on a second line.
 Run: .venv/bin/python bench/render.py [--clusters N] [--groups G] [--workers W]

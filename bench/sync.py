@@ -9,7 +9,7 @@
 Prints one line per phase (then the requests by verb):
   `sync <phase>: <objects> objects, <requests> requests, <writes> writes, <seconds> s`
 Rendering happens before the clock starts (bench/render.py measures it).
-Targets (issue #3): noop and drift-check <= 2 s; first >= 200 objects/s; one-changed writes only what changed.
+Targets: noop and drift-check <= 2 s; first >= 200 objects/s; one-changed writes only what changed.
 Run: .venv/bin/python bench/sync.py [--clusters N] [--workers W] [--kubeconfig FILE]
 """
 

@@ -1,4 +1,4 @@
-"""CRD defaults (render-spec 1.1) and KubeRay's setDefaults (1.2, TV-G6) on raw RayCluster YAML."""
+"""CRD defaults and KubeRay's setDefaults on raw RayCluster YAML (docs/kuberay-rendering.md#defaults)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_namespace_defaults_to_default(metadata: dict[str, Any], namespace: str)
 
 
 def test_missing_ray_start_params_become_empty_maps() -> None:
-    """TV-G6 (setDefaults)."""
+    """TestSetDefaults: a missing `rayStartParams` becomes `{}`."""
     cluster = apply_crd_defaults(raycluster(workerGroupSpecs=[worker(), worker(groupName="other")]))
     assert [cluster["spec"]["headGroupSpec"]["rayStartParams"]] + [
         group["rayStartParams"] for group in cluster["spec"]["workerGroupSpecs"]

@@ -1,4 +1,4 @@
-"""Ingress (render-spec 7, TV-D1..D3), autoscaler RBAC (8, TV-D4, TV-E11) and the token-auth Secret."""
+"""Ingress (common/ingress_test.go), autoscaler RBAC (common/rbac_test.go) and the token-auth Secret."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ INGRESS_CLASS = {"kubernetes.io/ingress.class": "nginx"}
 
 
 def test_head_ingress() -> None:
-    """TV-D1: the class annotation becomes ingressClassName; path `/`, Prefix, dashboard port 8265."""
+    """TestBuildIngressForHeadService: the class annotation becomes ingressClassName; path `/`, Prefix,
+    dashboard port 8265."""
     cluster = raycluster(
         annotations={**INGRESS_CLASS, "ray.io/ft-enabled": "false"}, head_fields={"enableIngress": True}
     )
@@ -88,7 +89,7 @@ def test_head_ingress() -> None:
 
 
 def test_head_ingress_with_ingress_options() -> None:
-    """TV-D2."""
+    """TestBuildIngressForHeadServiceWithIngressFields: host, path, pathType and TLS are used."""
     options = {
         "host": "ray.example.com",
         "path": "/dashboard",
@@ -110,7 +111,8 @@ def test_head_ingress_with_ingress_options() -> None:
 
 
 def test_head_ingress_without_ingress_class() -> None:
-    """TV-D3: built without ingressClassName (and without annotations when the cluster has none)."""
+    """TestBuildIngressForHeadServiceWithoutIngressClass: built without ingressClassName (and without
+    annotations when the cluster has none)."""
     ingress = head_ingress(raycluster(head_fields={"enableIngress": True}))
     assert ingress is not None
     assert ("ingressClassName" in ingress["spec"], "annotations" in ingress["metadata"]) == (False, False)
@@ -132,7 +134,7 @@ def test_head_ingress_uses_the_dashboard_port_and_custom_head_service_name() -> 
 
 
 def test_long_cluster_name_is_clipped_for_the_ingress_name() -> None:
-    """CheckName keeps the last 50 characters (TV-E3 semantics)."""
+    """CheckName keeps the last 50 characters (as in TestCheckName)."""
     ingress = head_ingress(raycluster(name="a" * 45, head_fields={"enableIngress": True}))
     assert ingress is not None
     assert ingress["metadata"]["name"] == "a" * 37 + "-head-ingress"
@@ -143,7 +145,7 @@ def test_no_ingress_unless_enabled() -> None:
 
 
 def test_autoscaler_rbac() -> None:
-    """Spec 8: ServiceAccount, Role and RoleBinding named after the cluster."""
+    """BuildServiceAccount, BuildRole, BuildRoleBinding: all three named after the cluster."""
     assert autoscaler_rbac(raycluster(enableInTreeAutoscaling=True)) == [
         {
             "apiVersion": "v1",
@@ -189,8 +191,9 @@ def subject_and_role(objects: list[dict[str, Any]]) -> list[str]:
     ],
 )
 def test_role_binding_subject_and_role_ref(name: str, service_account: str, expected: list[str]) -> None:
-    """TV-D4 and TV-E11 (the head template's ServiceAccount, else the cluster name). Names over 53 characters
-    fail validation first; the builder is exercised directly here."""
+    """TestBuildRoleBindingSubjectAndRoleRefName (TestGetHeadGroupServiceAccountName: the head template's
+    ServiceAccount, else the cluster name). Names over 53 characters fail validation first; the builder is
+    exercised directly here."""
     cluster = raycluster(name=name, service_account=service_account, enableInTreeAutoscaling=True)
     assert subject_and_role(autoscaler_rbac(cluster)) == expected
 
@@ -223,7 +226,7 @@ def test_auth_secret_has_no_data_and_is_marked_generated() -> None:
     ("auth_options", "present"),
     [
         pytest.param({"mode": "token"}, True, id="token"),
-        pytest.param({}, True, id="mode unset (errata 7: any mode but disabled)"),
+        pytest.param({}, True, id="mode unset (any mode but disabled)"),
         pytest.param({"mode": "disabled"}, False, id="disabled"),
         pytest.param({"mode": "token", "secretName": "mine"}, False, id="user secret"),
         pytest.param({"mode": "token", "enableK8sTokenAuth": True}, False, id="k8s token auth"),

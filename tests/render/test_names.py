@@ -1,4 +1,5 @@
-"""KubeRay's naming helpers (spec section 4; vectors TV-E1, E2, E3, E9)."""
+"""KubeRay's naming helpers: utils/util_test.go TestWorkerPodName, TestHeadPodName, TestCheckName and
+TestGetContainerCommand."""
 
 from __future__ import annotations
 

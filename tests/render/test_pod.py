@@ -1,4 +1,8 @@
-"""Head and worker Pods: spec section 5 (vectors TV-B, E, G of section 12) and gitops-ray's stable names."""
+"""Head and worker Pods: the cases of KubeRay's common/pod_test.go (plus some of utils/util_test.go and
+raycluster_controller_unit_test.go) and gitops-ray's stable names.
+
+See docs/kuberay-rendering.md#pods-buildpod.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ SERVE_CHECK = "wget --tries 1 -T 10 -q -O- http://localhost:8000/-/healthz | gre
 
 
 def instance() -> KubeObject:
-    """The `instance` fixture of common/pod_test.go (spec 12), with the CRD defaults applied by hand."""
+    """The `instance` fixture of common/pod_test.go, with the CRD defaults applied by hand."""
     return {
         "apiVersion": "ray.io/v1",
         "kind": "RayCluster",
@@ -154,7 +158,8 @@ def with_autoscaling(cluster: KubeObject, version: str | None = None) -> KubeObj
 
 
 # ---------------------------------------------------------------------------------------------------------
-# TV-B1, TV-B2: the complete head and worker Ray containers of the fixture.
+# TestBuildPod: the complete head and worker Ray containers of the fixture; then
+# TestBuildPod_WithUlimitOverride, TestBuildPod_WithNoCPULimits, TestBuildPod_WithOverwriteCommand.
 
 
 def test_head_env_is_the_complete_ordered_list_tv_b1() -> None:
@@ -359,7 +364,10 @@ def test_overwrite_annotation_in_the_group_template_also_keeps_the_command() -> 
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Autoscaler (TV-B6, B7, B10, B11, B12, B20, B28).
+# Autoscaler: TestBuildPod_WithAutoscalerEnabled, TestBuildPodWithAutoscalerOptions,
+# TestBuildAutoscalerContainer, TestHeadPodTemplate_WithAutoscalingEnabled,
+# TestDefaultHeadPodTemplate_Autoscaling, TestDefaultWorkerPodTemplate_Autoscaling,
+# TestSetAutoscalerV2EnvVars, TestBuildPod_WithLoginBash.
 
 AUTOSCALER_CMD = (
     "ray kuberay-autoscaler --cluster-name $(RAY_CLUSTER_NAME) --cluster-namespace $(RAY_CLUSTER_NAMESPACE)"
@@ -546,7 +554,9 @@ def test_login_shell_option_applies_to_ray_autoscaler_and_init_containers_tv_b9(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Labels, ports, init container, shared memory (TV-B8, B13, B14, B15, B18, B19, B21).
+# Labels, ports, init container, shared memory: TestBuildPod_WithCreatedByRayService, TestMergeLabels,
+# TestDeafultWorkerPodTemplateWithReplicaGrpAndIndex, TestDefaultHeadPodTemplateWithConfigurablePorts,
+# TestDefaultInitContainer, TestBuildPod_WithPlasmaDirectory, TestGetHeadPort.
 
 
 def test_rayservice_created_cluster_labels_pods_for_serving_tv_b8() -> None:
@@ -704,7 +714,7 @@ def test_wait_gcs_ready_copies_the_image_pull_policy_tv_b15(policy: str) -> None
 
 
 def test_wait_gcs_ready_script_is_byte_exact_for_the_sample_cluster() -> None:
-    """sha256 and length of KubeRay's wait_gcs_ready_args_example.txt (raycluster-kuberay in `default`)."""
+    """sha256 and length of the script KubeRay v1.7.0 renders for raycluster-kuberay in `default`."""
     cluster = instance()
     cluster["metadata"]["name"] = "raycluster-kuberay"
 
@@ -788,7 +798,7 @@ def test_head_port_param_is_used_by_head_and_workers_tv_b19() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Probes (TV-B17, spec 5.12).
+# Probes: initLivenessAndReadinessProbe (TestInitLivenessAndReadinessProbe).
 
 
 def exec_probe(command: str, timeout: int, delay: int, failure: int) -> dict[str, Any]:
@@ -922,7 +932,9 @@ def test_user_probes_are_kept_and_injection_can_be_switched_off() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# GCS fault tolerance (TV-B24, B25, B26, E10; spec 5.13).
+# GCS fault tolerance: configureGCSFaultTolerance (TestConfigureGCSFaultToleranceWithAnnotations,
+# TestConfigureGCSFaultToleranceWithGcsFTOptions, TestConfigureGCSFaultToleranceEmbedded,
+# TestIsGCSFaultToleranceEnabled, TestGetGCSStoragePVCName).
 
 STABLE_STORAGE_NAMESPACE = "17f3c419-4149-5c43-b732-859a1bbf63dd"
 
@@ -1118,7 +1130,7 @@ def test_head_service_account_name_tv_e11(template_account: str | None, expected
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Token auth (spec 5.14).
+# Token auth: configureTokenAuth, SetContainerTokenAuthEnvVars.
 
 
 def test_token_auth_env_on_ray_init_and_autoscaler_containers() -> None:
@@ -1159,7 +1171,7 @@ def test_k8s_token_auth_mounts_a_projected_token() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Operator settings: default annotations/labels and sidecars (spec 1.4).
+# Operator settings: default annotations/labels and sidecars (docs/kuberay-rendering.md#operator-settings).
 
 
 def test_operator_defaults_fill_only_missing_keys_and_sidecars_come_last() -> None:
@@ -1183,7 +1195,7 @@ def test_operator_defaults_fill_only_missing_keys_and_sidecars_come_last() -> No
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Which pods exist (TV-G1..G3, spec 9) and gitops-ray's stable names.
+# Which pods exist (reconcilePods, GetWorkerGroupDesiredReplicas) and gitops-ray's stable names.
 
 
 def pod_names(cluster: KubeObject, options: RenderOptions = OPTIONS) -> list[str]:
@@ -1193,19 +1205,20 @@ def pod_names(cluster: KubeObject, options: RenderOptions = OPTIONS) -> list[str
 @pytest.mark.parametrize(
     ("replicas", "minimum", "maximum", "hosts", "expected_workers"),
     [
-        pytest.param(None, 1, 10000, 1, 1, id="TV-G1-nil-replicas-is-min"),
-        pytest.param(0, 1, 10000, 1, 1, id="TV-G1-below-min-is-min"),
-        pytest.param(4, 1, 3, 1, 3, id="TV-G1-above-max-is-max"),
-        pytest.param(None, 1, 10000, 4, 4, id="TV-G2-nil-replicas-times-hosts"),
-        pytest.param(0, 1, 10000, 4, 4, id="TV-G2-below-min-times-hosts"),
-        pytest.param(4, 1, 3, 4, 12, id="TV-G2-above-max-times-hosts"),
-        pytest.param(1, 0, 10000, 1, 1, id="TV-G3-one-host"),
-        pytest.param(1, 0, 10000, 4, 4, id="TV-G3-four-hosts"),
+        pytest.param(None, 1, 10000, 1, 1, id="nil-replicas-is-min"),
+        pytest.param(0, 1, 10000, 1, 1, id="below-min-is-min"),
+        pytest.param(4, 1, 3, 1, 3, id="above-max-is-max"),
+        pytest.param(None, 1, 10000, 4, 4, id="nil-replicas-times-hosts"),
+        pytest.param(0, 1, 10000, 4, 4, id="below-min-times-hosts"),
+        pytest.param(4, 1, 3, 4, 12, id="above-max-times-hosts"),
+        pytest.param(1, 0, 10000, 1, 1, id="one-host"),
+        pytest.param(1, 0, 10000, 4, 4, id="four-hosts"),
     ],
 )
 def test_worker_pod_count(
     replicas: int | None, minimum: int, maximum: int, hosts: int, expected_workers: int
 ) -> None:
+    """As TestReconcile_Replicas_Optional, TestReconcile_Multihost_Replicas and TestReconcile_NumOfHosts."""
     cluster = instance()
     group = worker_group(cluster)
     group.update(minReplicas=minimum, maxReplicas=maximum, numOfHosts=hosts)

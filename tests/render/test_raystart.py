@@ -1,4 +1,5 @@
-"""The `ray start` line: spec 5.4 (params completion) and 5.5 (derivation, accelerators, formatting)."""
+"""The `ray start` line: setMissingRayStartParams (params completion) and generateRayStartCommand
+(derivation, accelerators, formatting). See docs/kuberay-rendering.md#ray-start."""
 
 from __future__ import annotations
 
@@ -28,84 +29,82 @@ def limits(**values: str) -> dict[str, Any]:
     return {"limits": values}
 
 
-# TV-A1..A13 (common/pod_test.go TestGenerateRayStartCommand): the generator alone, no 5.4.1 defaults.
+# common/pod_test.go TestGenerateRayStartCommand: the generator alone, without setMissingRayStartParams.
 @pytest.mark.parametrize(
     ("node_type", "params", "resources", "expected"),
     [
-        pytest.param(WORKER, {}, {"limits": {GPU: "1"}}, "ray start  --num-gpus=1 ", id="TV-A1-gpu"),
+        pytest.param(WORKER, {}, {"limits": {GPU: "1"}}, "ray start  --num-gpus=1 ", id="gpu"),
         pytest.param(
             WORKER,
             {},
             {"limits": {"nvidia.com/mig-2g.32gb": "1"}},
             "ray start  --num-gpus=1 ",
-            id="TV-A2-mig",
+            id="mig",
         ),
-        pytest.param(
-            WORKER, {}, {"limits": {TPU: "4"}}, "ray start  --resources='{\"TPU\":4}' ", id="TV-A3-tpu"
-        ),
+        pytest.param(WORKER, {}, {"limits": {TPU: "4"}}, "ray start  --resources='{\"TPU\":4}' ", id="tpu"),
         pytest.param(
             HEAD,
             {},
             {"limits": {NEURON: "4"}},
             "ray start --head  --resources='{\"neuron_cores\":4}' ",
-            id="TV-A4-neuron",
+            id="neuron",
         ),
         pytest.param(
             HEAD,
             {},
             {"limits": {NEURON: "4", GPU: "1"}},
             "ray start --head  --num-gpus=1  --resources='{\"neuron_cores\":4}' ",
-            id="TV-A5-neuron-and-gpu",
+            id="neuron-and-gpu",
         ),
         pytest.param(
             HEAD,
             {},
             {"limits": {TPU: "8", NEURON: "4", GPU: "1"}},
             "ray start --head  --num-gpus=1  --resources='{\"neuron_cores\":4}' ",
-            id="TV-A6-first-accelerator-in-key-order-only",
+            id="first-accelerator-in-key-order-only",
         ),
         pytest.param(
             HEAD,
             {"resources": '"{"custom_resource":2}"'},
             {"limits": {NEURON: "4"}},
             'ray start --head  --resources=\'{"custom_resource":2,"neuron_cores":4}\' ',
-            id="TV-A7-merged-into-existing-resources",
+            id="merged-into-existing-resources",
         ),
         pytest.param(
             HEAD,
             {"resources": '\'{"custom_resource":2,"neuron_cores":3}\''},
             {"limits": {NEURON: "4"}},
             'ray start --head  --resources=\'{"custom_resource":2,"neuron_cores":3}\' ',
-            id="TV-A8-existing-neuron-cores-win",
+            id="existing-neuron-cores-win",
         ),
         pytest.param(
             HEAD,
             {"resources": '\'{"custom_resource":2,"TPU":4}\''},
             {"limits": {TPU: "8"}},
             'ray start --head  --resources=\'{"custom_resource":2,"TPU":4}\' ',
-            id="TV-A9-existing-tpu-kept-verbatim",
+            id="existing-tpu-kept-verbatim",
         ),
         pytest.param(
             HEAD,
             {"resources": "{"},
             {"limits": {NEURON: "4"}},
             "ray start --head  --resources={ ",
-            id="TV-A10-unparsable-resources-abandon-step",
+            id="unparsable-resources-abandon-step",
         ),
-        pytest.param("InvalidType", {}, {}, "", id="TV-A11-unknown-node-type"),
+        pytest.param("InvalidType", {}, {}, "", id="unknown-node-type"),
         pytest.param(
             HEAD,
             {"include-log-monitor": "false"},
             {},
             "ray start --head  --include-log-monitor=false ",
-            id="TV-A12-valued-boolean-false",
+            id="valued-boolean-false",
         ),
         pytest.param(
             HEAD,
             {"include-log-monitor": "true"},
             {},
             "ray start --head  --include-log-monitor=true ",
-            id="TV-A13-valued-boolean-true",
+            id="valued-boolean-true",
         ),
     ],
 )
@@ -156,7 +155,7 @@ def test_format_flags(params: dict[str, str], expected: str) -> None:
     assert format_flags(params) == expected
 
 
-# Spec 5.5.1: num-cpus from the limit, else the request, rounded up; memory from the limit only.
+# generateRayStartCommand: num-cpus from the limit, else the request, rounded up; memory from the limit only.
 @pytest.mark.parametrize(
     ("params", "resources", "expected"),
     [
@@ -212,7 +211,7 @@ def test_is_gpu_resource_key(key: str, expected: bool) -> None:
     assert is_gpu_resource_key(key) is expected
 
 
-# TV-B23 (TestUpdateRayStartParamsResources) and spec 5.4.2.
+# updateRayStartParamsResources (TestUpdateRayStartParamsResources).
 @pytest.mark.parametrize(
     ("params", "group_resources", "expected"),
     [
@@ -246,7 +245,7 @@ def test_with_group_resources(
     assert with_group_resources(params, group_resources) == expected
 
 
-# TV-B22 (TestUpdateRayStartParamsLabels) and spec 5.4.3.
+# updateRayStartParamsLabels (TestUpdateRayStartParamsLabels).
 @pytest.mark.parametrize(
     ("params", "group_labels", "expected"),
     [
@@ -293,7 +292,7 @@ WORKER_DEFAULTS = {
 }
 
 
-# TV-B16 (TestSetMissingRayStartParams*) and spec 5.4.1.
+# setMissingRayStartParams (TestSetMissingRayStartParams*).
 @pytest.mark.parametrize(
     ("node_type", "params", "expected"),
     [

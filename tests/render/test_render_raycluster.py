@@ -38,7 +38,7 @@ def kinds_and_names(result: RenderResult) -> list[tuple[str, str]]:
 
 
 def test_objects_come_in_kuberays_creation_order() -> None:
-    """Spec 3: SA, Role, RoleBinding, Ingress, auth Secret, head, headless and serve Services, PVC, Pods."""
+    """rayClusterReconcile's order: SA, Role, RoleBinding, Ingress, auth Secret, Services, PVC, Pods."""
     head = {
         "enableIngress": True,
         "template": {
@@ -118,7 +118,7 @@ def test_warnings_are_returned() -> None:
 
 
 def test_suspended_cluster_keeps_services_and_has_no_pods() -> None:
-    """Spec 9.4: suspend deletes all Pods, never the Services."""
+    """`spec.suspend`: KubeRay deletes all Pods, never the Services (reconcilePods)."""
     cluster = raycluster(suspend=True, workerGroupSpecs=[group("cpu", replicas=2)])
     assert kinds_and_names(render_raycluster(cluster)) == [("Service", "demo-head-svc")]
 
@@ -135,24 +135,22 @@ def worker_pods_per_group(result: RenderResult) -> dict[str, int]:
 @pytest.mark.parametrize(
     ("groups", "expected"),
     [
-        pytest.param([group("g", minReplicas=1, maxReplicas=5)], {"g": 1}, id="TV-E6 replicas unset -> min"),
-        pytest.param(
-            [group("g", replicas=3, minReplicas=1, maxReplicas=5)], {"g": 3}, id="TV-E6 within range"
-        ),
-        pytest.param([group("g", replicas=6, minReplicas=1, maxReplicas=5)], {"g": 5}, id="TV-E6 above max"),
-        pytest.param([group("g", replicas=0, minReplicas=1, maxReplicas=5)], {"g": 1}, id="TV-E6 below min"),
+        pytest.param([group("g", minReplicas=1, maxReplicas=5)], {"g": 1}, id="replicas unset -> min"),
+        pytest.param([group("g", replicas=3, minReplicas=1, maxReplicas=5)], {"g": 3}, id="within range"),
+        pytest.param([group("g", replicas=6, minReplicas=1, maxReplicas=5)], {"g": 5}, id="above max"),
+        pytest.param([group("g", replicas=0, minReplicas=1, maxReplicas=5)], {"g": 1}, id="below min"),
         pytest.param(
             [group("g", replicas=3, minReplicas=1, maxReplicas=5, suspend=True)],
             {},
-            id="TV-E6 suspended group",
+            id="suspended group",
         ),
         pytest.param(
-            [group("g", replicas=5, minReplicas=1, maxReplicas=5, numOfHosts=4)], {"g": 20}, id="TV-E6 hosts"
+            [group("g", replicas=5, minReplicas=1, maxReplicas=5, numOfHosts=4)], {"g": 20}, id="hosts"
         ),
         pytest.param(
             [group("a", minReplicas=1, maxReplicas=5), group("b", minReplicas=2, maxReplicas=5)],
             {"a": 1, "b": 2},
-            id="TV-E7 (nil,1,5)+(nil,2,5) = 3",
+            id="(nil,1,5)+(nil,2,5) = 3",
         ),
         pytest.param(
             [
@@ -160,7 +158,7 @@ def worker_pods_per_group(result: RenderResult) -> dict[str, int]:
                 group("b", replicas=6, minReplicas=2, maxReplicas=5),
             ],
             {"a": 2, "b": 5},
-            id="TV-E7 (0,2,5)+(6,2,5) = 7",
+            id="(0,2,5)+(6,2,5) = 7",
         ),
         pytest.param(
             [
@@ -168,7 +166,7 @@ def worker_pods_per_group(result: RenderResult) -> dict[str, int]:
                 group("b", replicas=3, minReplicas=2, maxReplicas=5),
             ],
             {"a": 5, "b": 3},
-            id="TV-E7 (6,2,5)+(3,2,5) = 8",
+            id="(6,2,5)+(3,2,5) = 8",
         ),
         pytest.param(
             [
@@ -176,13 +174,14 @@ def worker_pods_per_group(result: RenderResult) -> dict[str, int]:
                 group("b", replicas=3, minReplicas=2, maxReplicas=5),
             ],
             {"a": 12, "b": 3},
-            id="TV-E7 (3,h4,1,6)+(3,2,5) = 15",
+            id="(3,h4,1,6)+(3,2,5) = 15",
         ),
     ],
 )
 def test_worker_pods_are_clamped_replicas_times_hosts(
     groups: list[dict[str, Any]], expected: dict[str, int]
 ) -> None:
+    """KubeRay's TestGetWorkerGroupDesiredReplicas and TestCalculateDesiredReplicas cases, fully rendered."""
     assert worker_pods_per_group(render_raycluster(raycluster(workerGroupSpecs=groups))) == expected
 
 
@@ -289,7 +288,7 @@ def test_rendered_objects_are_independent_copies() -> None:
         pytest.param([], id="a list"),
         pytest.param(
             {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "x"}, "spec": 1},
-            id="spec 1",
+            id="spec: 1",
         ),
         pytest.param(
             {

@@ -1,4 +1,7 @@
-"""Head, headless worker and serve Services (render-spec 6, vectors TV-C1..C12, TV-G7)."""
+"""Head, headless worker and serve Services: KubeRay's common/service_test.go, TestReconcileHeadlessService.
+
+See docs/kuberay-rendering.md#services.
+"""
 
 from __future__ import annotations
 
@@ -70,7 +73,8 @@ def port_map(service: dict[str, Any]) -> dict[str, int]:
 
 
 def test_default_head_service() -> None:
-    """TV-C1: headless, 5-key selector, ports sorted by name, each with appProtocol tcp and protocol TCP."""
+    """TestBuildServiceForHeadPod: headless, 5-key selector, ports sorted by name, each with appProtocol tcp
+    and protocol TCP."""
     assert head_service(raycluster(), RenderOptions()) == {
         "apiVersion": "v1",
         "kind": "Service",
@@ -100,19 +104,17 @@ def test_default_head_service() -> None:
         pytest.param(
             [],
             {"client": 10001, "dashboard": 8265, "gcs-server": 6379, "metrics": 8080, "serve": 8000},
-            id="TV-C2 no ports: defaults",
+            id="no ports: defaults",
         ),
         pytest.param(
             [{"name": "random", "containerPort": 1234}],
             {"metrics": 8080, "random": 1234},
-            id="TV-C2/C3 one port: only it plus metrics",
+            id="one port: only it plus metrics",
         ),
         pytest.param(
-            [{"name": "metrics", "containerPort": 8081}], {"metrics": 8081}, id="TV-C3 user metrics port kept"
+            [{"name": "metrics", "containerPort": 8081}], {"metrics": 8081}, id="user metrics port kept"
         ),
-        pytest.param(
-            [{"containerPort": 6379}], {"6379-port": 6379, "metrics": 8080}, id="TV-C7 unnamed port"
-        ),
+        pytest.param([{"containerPort": 6379}], {"6379-port": 6379, "metrics": 8080}, id="unnamed port"),
     ],
 )
 def test_head_service_ports(ports: list[dict[str, Any]], expected: dict[str, int]) -> None:
@@ -136,7 +138,7 @@ def test_head_service_ports_are_sorted_by_name() -> None:
 
 
 def test_cluster_ip_option_makes_the_head_service_a_normal_cluster_ip_service() -> None:
-    """TV-C4 (ENABLE_RAY_HEAD_CLUSTER_IP_SERVICE=true)."""
+    """TestBuildClusterIPServiceForHeadPod (ENABLE_RAY_HEAD_CLUSTER_IP_SERVICE=true)."""
     spec = head_service(raycluster(), RenderOptions(enable_head_cluster_ip_service=True))["spec"]
     assert ("clusterIP" in spec, "publishNotReadyAddresses" in spec) == (False, False)
 
@@ -155,7 +157,7 @@ def test_service_type(service_type: str, headless: bool) -> None:
 
 
 def test_head_template_app_name_label_changes_the_selector() -> None:
-    """TV-C5: still exactly 5 keys."""
+    """TestBuildServiceForHeadPodWithAppNameLabel: still exactly 5 keys."""
     service = head_service(
         raycluster(template_labels={"app.kubernetes.io/name": "testname"}), RenderOptions()
     )
@@ -163,13 +165,14 @@ def test_head_template_app_name_label_changes_the_selector() -> None:
 
 
 def test_head_template_cluster_label_does_not_change_the_selector() -> None:
-    """Errata 4: the system labels win over template labels (TV-C8 notwithstanding)."""
+    """The system labels win over template labels, as in a real reconcile (TestUserSpecifiedHeadService passes
+    such a label to the builder directly)."""
     service = head_service(raycluster(template_labels={"ray.io/cluster": "other"}), RenderOptions())
     assert service["spec"]["selector"] == SELECTOR
 
 
 def test_head_service_annotations_are_copied() -> None:
-    """TV-C6."""
+    """TestBuildServiceForHeadPodWithAnnotations: `headServiceAnnotations` become the annotations."""
     cluster = raycluster()
     cluster["spec"]["headServiceAnnotations"] = {"key1": "testvalue1", "key2": "testvalue2"}
     assert head_service(cluster, RenderOptions())["metadata"]["annotations"] == {
@@ -204,7 +207,7 @@ USER_HEAD_SERVICE = {
 
 
 def test_user_head_service() -> None:
-    """TV-C8 with errata 4; the appended ports are sorted by name, user ports get protocol TCP."""
+    """TestUserSpecifiedHeadService, system selector kept; appended ports sorted by name; user ports TCP."""
     cluster = raycluster(
         template_labels={"ray.io/cluster": "userTemplateClusterName"},
         head_fields={"headService": USER_HEAD_SERVICE},
@@ -253,7 +256,7 @@ def multi_host_group(name: str, hosts: int) -> dict[str, Any]:
 
 
 def test_headless_worker_service() -> None:
-    """TV-C9."""
+    """TestBuildHeadlessServiceForRayCluster: `<cluster>-headless`, headless, selecting the workers."""
     cluster = raycluster(name="raycluster-sample-svc", workers=[multi_host_group("tpu", 4)])
     assert headless_worker_service(cluster) == {
         "apiVersion": "v1",
@@ -283,7 +286,7 @@ def test_headless_worker_service() -> None:
 def test_headless_worker_service_only_for_multi_host_groups(
     groups: list[dict[str, Any]], present: bool
 ) -> None:
-    """TV-G7: one Service for the cluster whenever some group has numOfHosts > 1."""
+    """TestReconcileHeadlessService: one Service for the cluster whenever some group has numOfHosts > 1."""
     assert (headless_worker_service(raycluster(workers=groups)) is not None) is present
 
 
@@ -291,7 +294,7 @@ SERVE = {"ray.io/enable-serve-service": "true"}
 
 
 def test_serve_service() -> None:
-    """TV-C10: only serve ports, no appProtocol, selector on the cluster label."""
+    """TestBuildServeServiceForRayCluster: only serve ports, no appProtocol, selector on the cluster label."""
     cluster = raycluster(
         name="raycluster-sample-svc", annotations=SERVE, head_fields={"serviceType": "ClusterIP"}
     )
@@ -316,7 +319,7 @@ def test_serve_service() -> None:
 
 
 def test_serve_service_with_grpc_port() -> None:
-    """TV-C11."""
+    """TestBuildServeServiceWithGrpcPort: `serve` and `serve-grpc` are both exposed."""
     ports = [*FIXTURE_PORTS, {"name": "serve-grpc", "containerPort": 9000}]
     service = serve_service(raycluster(ports, annotations=SERVE))
     assert service is not None
@@ -324,7 +327,7 @@ def test_serve_service_with_grpc_port() -> None:
 
 
 def test_serve_service_without_serve_port_is_an_error() -> None:
-    """TV-C12."""
+    """TestBuildServeServiceForRayService_WithoutServePort: no serve port is KubeRay's reconcile error."""
     with pytest.raises(RenderError) as caught:
         serve_service(raycluster([{"name": "gcs-server", "containerPort": 6379}], annotations=SERVE))
     assert caught.value.message == (
@@ -352,5 +355,5 @@ def test_no_serve_service_unless_annotation_is_exactly_true(value: str) -> None:
     ],
 )
 def test_is_serving_port(name: str, serving: bool) -> None:
-    """TV-C11 (TestIsServingPort)."""
+    """TestIsServingPort: `serve` or a `serve-` prefix."""
     assert is_serving_port(name) is serving

@@ -1,4 +1,5 @@
-"""KubeRay's RayCluster validation (render-spec section 2, TV-F1..F16): exact messages, first failure wins."""
+"""KubeRay's RayCluster validation, the cases of its utils/validation_test.go: exact messages, first failure
+wins. See docs/kuberay-rendering.md#validation."""
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ REJECTED = [
         "ray.io/ft-enabled annotation and GcsFaultToleranceOptions are both set. Please use only "
         "GcsFaultToleranceOptions to configure GCS fault tolerance",
         "spec.gcsFaultToleranceOptions",
-        id="TV-F1 ft annotation false and options",
+        id="ft annotation false and options",
     ),
     pytest.param(
         raycluster(annotations={"ray.io/ft-enabled": "true"}, gcsFaultToleranceOptions={}),
@@ -108,7 +109,7 @@ REJECTED = [
         "ray.io/ft-enabled annotation and GcsFaultToleranceOptions are both set. Please use only "
         "GcsFaultToleranceOptions to configure GCS fault tolerance",
         "spec.gcsFaultToleranceOptions",
-        id="TV-F1 ft annotation true and options",
+        id="ft annotation true and options",
     ),
     pytest.param(
         raycluster(headGroupSpec=head([REDIS_ADDRESS])),
@@ -117,7 +118,7 @@ REJECTED = [
         "GcsFaultToleranceOptions is not set. Please set GcsFaultToleranceOptions to enable GCS fault "
         "tolerance",
         "spec.headGroupSpec.template.spec.containers[0].env",
-        id="TV-F2 redis address without ft",
+        id="redis address without ft",
     ),
     pytest.param(
         raycluster(annotations={"ray.io/ft-enabled": "false"}, headGroupSpec=head([REDIS_ADDRESS])),
@@ -126,7 +127,7 @@ REJECTED = [
         "GcsFaultToleranceOptions is not set. Please set GcsFaultToleranceOptions to enable GCS fault "
         "tolerance",
         "spec.headGroupSpec.template.spec.containers[0].env",
-        id="TV-F2 redis address with ft annotation false (errata 1)",
+        id="redis address with ft annotation false",
     ),
     pytest.param(
         raycluster(headGroupSpec=head([REDIS_ADDRESS]), gcsFaultToleranceOptions={}),
@@ -134,7 +135,7 @@ REJECTED = [
         "cannot set `RAY_REDIS_ADDRESS` env var in head Pod when GcsFaultToleranceOptions is enabled - use "
         "GcsFaultToleranceOptions.RedisAddress instead",
         "spec.headGroupSpec.template.spec.containers[0].env",
-        id="TV-F2 redis address env with options",
+        id="redis address env with options",
     ),
     pytest.param(
         raycluster(headGroupSpec=head([env("REDIS_PASSWORD", "x")]), gcsFaultToleranceOptions={}),
@@ -161,7 +162,7 @@ REJECTED = [
         "cannot set `ray.io/external-storage-namespace` annotation when GcsFaultToleranceOptions is "
         "enabled - use GcsFaultToleranceOptions.ExternalStorageNamespace instead",
         "metadata.annotations[ray.io/external-storage-namespace]",
-        id="TV-F3 storage namespace annotation with options",
+        id="storage namespace annotation with options",
     ),
     pytest.param(
         raycluster(gcsFaultToleranceOptions={"backend": "redis", "storage": {"size": "1Gi"}}),
@@ -169,14 +170,14 @@ REJECTED = [
         "cannot set GcsFaultToleranceOptions.Storage when backend is 'redis' - it only applies to the "
         "'rocksdb' backend",
         "spec.gcsFaultToleranceOptions.storage",
-        id="TV-F4 storage with redis backend",
+        id="storage with redis backend",
     ),
     pytest.param(
         raycluster(gcsFaultToleranceOptions={"backend": "rocksdb", "redisAddress": "redis:6379"}),
         EMBEDDED_STORAGE,
         "cannot set GcsFaultToleranceOptions.RedisAddress when backend is 'rocksdb'",
         "spec.gcsFaultToleranceOptions.redisAddress",
-        id="TV-F4 rocksdb with redis address",
+        id="rocksdb with redis address",
     ),
     pytest.param(
         raycluster(gcsFaultToleranceOptions={"backend": "rocksdb", "redisPassword": {"value": "x"}}),
@@ -190,7 +191,7 @@ REJECTED = [
         EMBEDDED_STORAGE,
         "cannot set GcsFaultToleranceOptions.ExternalStorageNamespace when backend is 'rocksdb'",
         "spec.gcsFaultToleranceOptions.externalStorageNamespace",
-        id="TV-F4 rocksdb with external storage namespace",
+        id="rocksdb with external storage namespace",
     ),
     pytest.param(
         raycluster(
@@ -200,7 +201,7 @@ REJECTED = [
         "GcsFaultToleranceOptions.Storage.ClaimName is mutually exclusive with size, storageClassName, and "
         "accessModes",
         "spec.gcsFaultToleranceOptions.storage.claimName",
-        id="TV-F4 rocksdb claim name with size",
+        id="rocksdb claim name with size",
     ),
     pytest.param(
         raycluster(
@@ -211,7 +212,7 @@ REJECTED = [
         "cannot set `RAY_gcs_storage` or `RAY_gcs_storage_path` env var in head Pod when the embedded GCS "
         "FT backend is used - these are managed by KubeRay",
         "spec.headGroupSpec.template.spec.containers[0].env",
-        id="TV-F4 rocksdb with RAY_gcs_storage env",
+        id="rocksdb with RAY_gcs_storage env",
     ),
     pytest.param(
         raycluster(
@@ -243,7 +244,7 @@ REJECTED = [
         "the embedded RocksDB GCS fault tolerance backend (GcsFaultToleranceOptions.Backend: 'rocksdb') "
         "requires the GCSFaultToleranceEmbeddedStorage feature gate to be enabled",
         "spec.gcsFaultToleranceOptions.backend",
-        id="TV-F4 rocksdb with the gate off",
+        id="rocksdb with the gate off",
     ),
     pytest.param(
         raycluster(headGroupSpec=head(rayStartParams={"redis-username": "username"})),
@@ -251,7 +252,7 @@ REJECTED = [
         "cannot set redis username in rayStartParams or environment variables - use "
         "GcsFaultToleranceOptions.RedisUsername instead",
         "spec.headGroupSpec",
-        id="TV-F5 redis-username param",
+        id="redis-username param",
     ),
     pytest.param(
         raycluster(headGroupSpec=head([env("REDIS_USERNAME", "username")])),
@@ -259,28 +260,28 @@ REJECTED = [
         "cannot set redis username in rayStartParams or environment variables - use "
         "GcsFaultToleranceOptions.RedisUsername instead",
         "spec.headGroupSpec",
-        id="TV-F5 REDIS_USERNAME env",
+        id="REDIS_USERNAME env",
     ),
     pytest.param(
         raycluster(name="a" * 54),
         DEFAULTS,
         "RayCluster name should be no more than 53 characters",
         "metadata.name",
-        id="TV-F6 name of 54 characters",
+        id="name of 54 characters",
     ),
     pytest.param(
         raycluster(name="1" * 53),
         DEFAULTS,
         f"RayCluster name should be a valid DNS1035 label: [{DNS1035_MESSAGE}]",
         "metadata.name",
-        id="TV-F6 name not a DNS-1035 label",
+        id="name not a DNS-1035 label",
     ),
     pytest.param(
         raycluster(headGroupSpec={"template": {"spec": {"containers": []}}}),
         DEFAULTS,
         "headGroupSpec should have at least one container",
         "spec.headGroupSpec.template.spec",
-        id="TV-F7 head without containers",
+        id="head without containers",
     ),
     pytest.param(
         raycluster(
@@ -289,7 +290,7 @@ REJECTED = [
         DEFAULTS,
         "workerGroupSpec should have at least one container",
         "spec.workerGroupSpecs[0].template.spec.containers",
-        id="TV-F7 worker without containers",
+        id="worker without containers",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker(suspend=True)]),
@@ -297,14 +298,14 @@ REJECTED = [
         "worker group worker-group-1 can be suspended only when the RayJobDeletionPolicy feature gate is "
         "enabled",
         "spec.workerGroupSpecs[0].suspend",
-        id="TV-F8 suspended group with the gate off",
+        id="suspended group with the gate off",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker(suspend=True)], enableInTreeAutoscaling=True),
         DEFAULTS,
         "worker group worker-group-1 cannot be suspended with Autoscaler enabled",
         "spec.workerGroupSpecs[0].suspend",
-        id="TV-F8 suspended group with autoscaling",
+        id="suspended group with autoscaling",
     ),
     pytest.param(
         raycluster(headGroupSpec=head([V2_ENV])),
@@ -312,7 +313,7 @@ REJECTED = [
         "environment variable RAY_enable_autoscaler_v2 cannot be set to '1' when enableInTreeAutoscaling "
         "is false. Please set enableInTreeAutoscaling: true to use autoscaler v2",
         "spec.headGroupSpec.template.spec.containers[0].env",
-        id="TV-F9 v2 env 1 without autoscaling",
+        id="v2 env 1 without autoscaling",
     ),
     pytest.param(
         raycluster(headGroupSpec=head([env("RAY_enable_autoscaler_v2", "true")])),
@@ -320,7 +321,7 @@ REJECTED = [
         "environment variable RAY_enable_autoscaler_v2 cannot be set to 'true' when "
         "enableInTreeAutoscaling is false. Please set enableInTreeAutoscaling: true to use autoscaler v2",
         "spec.headGroupSpec.template.spec.containers[0].env",
-        id="TV-F9 v2 env true without autoscaling",
+        id="v2 env true without autoscaling",
     ),
     pytest.param(
         raycluster(
@@ -330,7 +331,7 @@ REJECTED = [
         "both .spec.autoscalerOptions.version and head Pod env var RAY_enable_autoscaler_v2 are set, "
         "please only use the former",
         "spec.autoscalerOptions.version",
-        id="TV-F9 version and env both set",
+        id="version and env both set",
     ),
     pytest.param(
         raycluster(
@@ -341,7 +342,7 @@ REJECTED = [
         DEFAULTS,
         "restartPolicy for head Pod should be Never or unset when using autoscaler V2",
         "spec.headGroupSpec.template.spec.restartPolicy",
-        id="TV-F9 v2 with head restartPolicy Always",
+        id="v2 with head restartPolicy Always",
     ),
     pytest.param(
         raycluster(
@@ -352,7 +353,7 @@ REJECTED = [
         DEFAULTS,
         "restartPolicy for worker group worker-group-2 should be Never or unset when using autoscaler V2",
         "spec.workerGroupSpecs[1].template.spec.restartPolicy",
-        id="TV-F9 v2 with worker restartPolicy Always",
+        id="v2 with worker restartPolicy Always",
     ),
     pytest.param(
         raycluster(
@@ -363,7 +364,7 @@ REJECTED = [
         "autoscalerOptions.env must not contain KUBERAY_GEN_AUTOSCALER_START_CMD: it is managed by KubeRay "
         "and injected automatically into the autoscaler container",
         "spec.autoscalerOptions.env",
-        id="TV-F9 autoscaler env with KUBERAY_GEN_AUTOSCALER_START_CMD",
+        id="autoscaler env with KUBERAY_GEN_AUTOSCALER_START_CMD",
     ),
     pytest.param(
         raycluster(enableInTreeAutoscaling=True, autoscalerOptions={"idleTimeoutSeconds": -1}),
@@ -378,7 +379,7 @@ REJECTED = [
         "resource fields should not be set in both rayStartParams and Resources for Head group; please use "
         "only one",
         "spec.headGroupSpec.resources",
-        id="TV-F10 head resources in both places",
+        id="head resources in both places",
     ),
     pytest.param(
         raycluster(
@@ -390,7 +391,7 @@ REJECTED = [
         "resource fields should not be set in both rayStartParams and Resources for worker-group group; "
         "please use only one",
         "spec.workerGroupSpecs[0].resources",
-        id="TV-F10 worker resources in both places",
+        id="worker resources in both places",
     ),
     pytest.param(
         raycluster(headGroupSpec=head(rayStartParams={"labels": "a=b"})),
@@ -398,14 +399,14 @@ REJECTED = [
         "rayStartParams['labels'] is not supported for Head group; please use the top-level Labels field "
         "instead",
         "spec.headGroupSpec.rayStartParams[labels]",
-        id="TV-F11 labels in head rayStartParams",
+        id="labels in head rayStartParams",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker("worker-group", labels={"invalid_key!": "v"})]),
         DEFAULTS,
         f"invalid label key for worker-group group: 'invalid_key!', error: {NAME_PART_MESSAGE}",
         "spec.workerGroupSpecs[0].labels",
-        id="TV-F11 invalid worker label key",
+        id="invalid worker label key",
     ),
     pytest.param(
         raycluster(headGroupSpec=head(labels={"valid-key": "invalid/value"})),
@@ -413,7 +414,7 @@ REJECTED = [
         "invalid label value for key 'valid-key' in Head group: 'invalid/value', error: "
         f"{LABEL_VALUE_MESSAGE}",
         "spec.headGroupSpec.labels",
-        id="TV-F11 invalid head label value",
+        id="invalid head label value",
     ),
     pytest.param(
         raycluster(headGroupSpec=head(labels={"b!": "ok", "a": "bad/value"})),
@@ -428,7 +429,7 @@ REJECTED = [
         DEFAULTS,
         "authOptions.mode is 'token' but minimum Ray version is 2.52.0, got 2.50.0",
         "spec.rayVersion",
-        id="TV-F12 token auth with old Ray",
+        id="token auth with old Ray",
     ),
     pytest.param(
         raycluster(rayVersion="invalid-version", authOptions={"mode": "token"}),
@@ -436,7 +437,7 @@ REJECTED = [
         "authOptions.mode is 'token' but RayVersion format is invalid: invalid-version, could not parse "
         '"invalid-version" as version',
         "spec.rayVersion",
-        id="TV-F12 token auth with unparsable version",
+        id="token auth with unparsable version",
     ),
     pytest.param(
         raycluster(authOptions={"mode": "token"}),
@@ -444,14 +445,14 @@ REJECTED = [
         "authOptions.mode is 'token' but RayVersion was not specified. Ray version 2.52.0 or later is "
         "required",
         "spec.rayVersion",
-        id="TV-F12 token auth without version",
+        id="token auth without version",
     ),
     pytest.param(
         raycluster(rayVersion="2.52.0", authOptions={"mode": "token", "enableK8sTokenAuth": True}),
         DEFAULTS,
         "authOptions.enableK8sTokenAuth is enabled but minimum Ray version is 2.55.0, got 2.52.0",
         "spec.rayVersion",
-        id="TV-F12 k8s token auth with Ray 2.52.0",
+        id="k8s token auth with Ray 2.52.0",
     ),
     pytest.param(
         raycluster(
@@ -461,7 +462,7 @@ REJECTED = [
         DEFAULTS,
         "authOptions.enableK8sTokenAuth is enabled and authOptions.secretName is also set",
         "spec.authOptions.secretName",
-        id="TV-F12 k8s token auth with secret name",
+        id="k8s token auth with secret name",
     ),
     pytest.param(
         raycluster(rayVersion="2.55.0", authOptions={"enableK8sTokenAuth": True}),
@@ -475,21 +476,21 @@ REJECTED = [
         DEFAULTS,
         "worker group worker-group-3 has minReplicas 5 greater than maxReplicas 3",
         "spec.workerGroupSpecs[0].minReplicas",
-        id="TV-F13 min greater than max",
+        id="min greater than max",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker("worker-group-3", minReplicas=-1)], enableInTreeAutoscaling=True),
         DEFAULTS,
         "worker group worker-group-3 has negative minReplicas -1",
         "spec.workerGroupSpecs[0].minReplicas",
-        id="TV-F13 negative min with autoscaling",
+        id="negative min with autoscaling",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker("worker-group-3", maxReplicas=-1)], enableInTreeAutoscaling=True),
         DEFAULTS,
         "worker group worker-group-3 has negative maxReplicas -1",
         "spec.workerGroupSpecs[0].maxReplicas",
-        id="TV-F13 negative max with autoscaling",
+        id="negative max with autoscaling",
     ),
     pytest.param(
         raycluster(
@@ -500,7 +501,7 @@ REJECTED = [
         DEFAULTS,
         "worker group worker-group-1: idleTimeoutSeconds must be non-negative, got -10",
         "spec.workerGroupSpecs[0].idleTimeoutSeconds",
-        id="TV-F14 negative idle timeout",
+        id="negative idle timeout",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker(idleTimeoutSeconds=60)], enableInTreeAutoscaling=True),
@@ -509,7 +510,7 @@ REJECTED = [
         "set .spec.autoscalerOptions.version to 'v2' (or set RAY_enable_autoscaler_v2 environment variable "
         "to 'true' in the head pod if using KubeRay < 1.4.0)",
         "spec.workerGroupSpecs[0].idleTimeoutSeconds",
-        id="TV-F14 idle timeout without autoscaler v2",
+        id="idle timeout without autoscaler v2",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker(priority=1)]),
@@ -575,14 +576,14 @@ REJECTED = [
         DEFAULTS,
         "upgradeStrategy cannot be set when RayCluster is created by RayJob",
         "spec.upgradeStrategy.type",
-        id="TV-F15 upgrade strategy on a RayJob cluster",
+        id="upgrade strategy on a RayJob cluster",
     ),
     pytest.param(
         raycluster(labels={"ray.io/originated-from-crd": "RayService"}, upgradeStrategy={"type": "None"}),
         DEFAULTS,
         "upgradeStrategy cannot be set when RayCluster is created by RayService",
         "spec.upgradeStrategy.type",
-        id="TV-F15 upgrade strategy on a RayService cluster",
+        id="upgrade strategy on a RayService cluster",
     ),
 ]
 
@@ -596,37 +597,37 @@ def test_kuberay_rejects_the_cluster_with_its_exact_message(
 
 
 ACCEPTED = [
-    pytest.param(raycluster(name="a" * 53), DEFAULTS, id="TV-F6 name of 53 characters"),
+    pytest.param(raycluster(name="a" * 53), DEFAULTS, id="name of 53 characters"),
     pytest.param(
         raycluster(annotations={"ray.io/ft-enabled": "true"}, headGroupSpec=head([REDIS_ADDRESS])),
         DEFAULTS,
-        id="TV-F2 redis address with ft annotation true",
+        id="redis address with ft annotation true",
     ),
+    pytest.param(raycluster(workerGroupSpecs=[worker(suspend=True)]), DEFAULTS, id="suspend with gate on"),
     pytest.param(
-        raycluster(workerGroupSpecs=[worker(suspend=True)]), DEFAULTS, id="TV-F8 suspend with gate on"
-    ),
-    pytest.param(
-        raycluster(rayVersion="2.52.0", authOptions={"mode": "token"}), DEFAULTS, id="TV-F12 2.52.0"
+        raycluster(rayVersion="2.52.0", authOptions={"mode": "token"}),
+        DEFAULTS,
+        id="token auth with Ray 2.52.0",
     ),
     pytest.param(
         raycluster(rayVersion="2.55.0", authOptions={"mode": "token", "enableK8sTokenAuth": True}),
         DEFAULTS,
-        id="TV-F12 k8s token auth with 2.55.0",
+        id="k8s token auth with 2.55.0",
     ),
     pytest.param(
         raycluster(rayVersion="3.0.0", authOptions={"mode": "token", "enableK8sTokenAuth": True}),
         DEFAULTS,
-        id="TV-F12 k8s token auth with 3.0.0",
+        id="k8s token auth with 3.0.0",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[worker("worker-group-3", replicas=1, minReplicas=2, maxReplicas=5)]),
         DEFAULTS,
-        id="TV-F13 replicas below min is clamped, not rejected",
+        id="replicas below min is clamped, not rejected",
     ),
     pytest.param(
         raycluster(workerGroupSpecs=[{"groupName": "g", "template": worker()["template"]}]),
         DEFAULTS,
-        id="errata 3: missing min and max are filled by the CRD defaults",
+        id="missing min and max are filled by the CRD defaults",
     ),
     pytest.param(
         raycluster(
@@ -635,7 +636,7 @@ ACCEPTED = [
             autoscalerOptions={"version": "v2"},
         ),
         DEFAULTS,
-        id="TV-F14 idle timeout with version v2",
+        id="idle timeout with version v2",
     ),
     pytest.param(
         raycluster(
@@ -644,7 +645,7 @@ ACCEPTED = [
             enableInTreeAutoscaling=True,
         ),
         DEFAULTS,
-        id="TV-F14 idle timeout with the v2 env",
+        id="idle timeout with the v2 env",
     ),
     pytest.param(
         raycluster(
@@ -653,10 +654,10 @@ ACCEPTED = [
             autoscalerOptions={"version": "v2"},
         ),
         DEFAULTS,
-        id="TV-F14 idle timeout 0",
+        id="idle timeout 0",
     ),
-    pytest.param(raycluster(upgradeStrategy={"type": "Recreate"}), DEFAULTS, id="TV-F15 Recreate"),
-    pytest.param(raycluster(upgradeStrategy={"type": "None"}), DEFAULTS, id="TV-F15 None"),
+    pytest.param(raycluster(upgradeStrategy={"type": "Recreate"}), DEFAULTS, id="upgrade strategy Recreate"),
+    pytest.param(raycluster(upgradeStrategy={"type": "None"}), DEFAULTS, id="upgrade strategy None"),
     pytest.param(
         raycluster(
             rayVersion="2.56.0",
@@ -682,7 +683,7 @@ def test_kuberay_accepts_the_cluster(cluster: dict[str, Any], options: RenderOpt
 
 
 def test_missing_min_or_max_is_rejected_when_autoscaling_is_off() -> None:
-    """Errata 3: the rule exists in KubeRay although the CRD defaults make it unreachable from YAML."""
+    """The rule exists in ValidateRayClusterSpec although the CRD defaults make it unreachable from YAML."""
     cluster = apply_crd_defaults(raycluster(workerGroupSpecs=[worker("worker-group-3")]))
     del cluster["spec"]["workerGroupSpecs"][0]["minReplicas"]
     with pytest.raises(RejectedRayCluster) as caught:
@@ -700,7 +701,8 @@ def test_missing_min_and_max_are_accepted_with_autoscaling() -> None:
 
 
 def test_invalid_upgrade_strategy_type_has_kuberays_message() -> None:
-    """The CRD enum rejects it first from YAML; the validator still carries KubeRay's rule (TV-F15)."""
+    """The CRD enum rejects it first from YAML; the validator still carries KubeRay's rule
+    (TestValidateRayClusterUpgradeOptions)."""
     cluster = apply_crd_defaults(raycluster())
     cluster["spec"]["upgradeStrategy"] = {"type": "InvalidStrategy"}
     with pytest.raises(RejectedRayCluster) as caught:
@@ -736,7 +738,7 @@ def condition(kind: str, status: str) -> dict[str, str]:
 def test_status_with_suspending_and_suspended_both_true_is_invalid(
     suspending: str, suspended: str, rejected: bool
 ) -> None:
-    """TV-F16."""
+    """TestValidateRayClusterStatus: only Suspending and Suspended both True is invalid."""
     cluster = raycluster()
     cluster["status"] = {
         "conditions": [
@@ -813,7 +815,7 @@ def test_rejection_is_an_invalid_raycluster_whose_str_names_the_field() -> None:
             "v1",
             [worker("g1", restartPolicy="Always"), worker("g2"), worker("g3", restartPolicy="OnFailure")],
             ["restartPolicy for worker groups [g1, g3] should be Never or unset when using autoscaler V1"],
-            id="TV-F9 v1 with two offending groups",
+            id="v1 with two offending groups",
         ),
         pytest.param(
             "",
