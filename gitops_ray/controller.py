@@ -293,7 +293,7 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         lease_elector = elector = LeaderElector(store, config)
 
         def lease_round() -> None:
-            controller.metrics.leader.set(1 if lease_elector.try_acquire_or_renew() else 0)
+            lease_elector.try_acquire_or_renew()
             ready.set()
 
         def lease_rounds() -> None:
@@ -302,6 +302,8 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
 
         lease_round()  # before the first poll, which then finds out whether it leads
         controller.is_leader = lease_elector.holds_lease
+        # read at scrape time: the gauge drops at the deadline itself, not after a hung renew gives up
+        controller.metrics.leader.set_function(lambda: 1.0 if lease_elector.holds_lease() else 0.0)
         lease_thread = threading.Thread(target=lease_rounds, name="lease", daemon=True)
         lease_thread.start()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import signal
 import socket
@@ -25,9 +24,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import TestEnv
 from kubernetes.client import ApiClient
 from tcp_proxy import TcpProxy
 
@@ -37,6 +36,9 @@ from gitops_ray.git import RepoSettings
 from gitops_ray.kube import KubeApi
 from gitops_ray.kube.client import load_configuration
 from gitops_ray.settings import ControllerSettings
+
+if TYPE_CHECKING:  # at run time `conftest` may name another directory's conftest module
+    from conftest import TestEnv
 
 LEASE_DURATION = 6.0  # renew deadline 4 s, a round every second: a stand-by takes over 6-7 s after
 NAMESPACE = "fencing"
@@ -204,16 +206,6 @@ class Replica:
     def logs(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def stepped_down(self) -> float:
-        """When this replica last logged that it stopped leading (epoch seconds)."""
-        lines = [line for line in self.logs().splitlines() if line.startswith("{")]
-        events = [json.loads(line) for line in lines]
-        return max(
-            _epoch(event["timestamp"])
-            for event in events
-            if event.get("event") == "leader.changed" and event.get("leader") is False
-        )
-
 
 @contextmanager
 def replica(tmp_path: Path, remote: Path, kubeconfig: str, identity: str) -> Iterator[Replica]:
@@ -352,11 +344,10 @@ def test_a_leader_that_cannot_reach_the_stopped_api_server_steps_down_and_one_re
     env = start_testenv()
     try:
         with two_replicas(env, tmp_path) as (a, _, _):
-            stopping = time.time()
             env.stop()
             stopped = time.time()
-            wait_for(a.standing_by, LEASE_DURATION + 2, "replica-a steps down without the API server")
-            stepped_down = time.time() - stopping
+            wait_for(a.standing_by, LEASE_DURATION, "replica-a steps down without the API server")
+            stepped_down = time.time()
             time.sleep(max(0.0, 25 - (time.time() - stopped)))
             env.start()  # the same address, token and data: both replicas reconnect
             restarted = time.time()
@@ -370,10 +361,10 @@ def test_a_leader_that_cannot_reach_the_stopped_api_server_steps_down_and_one_re
             for w in writes
             if w.replica == a.identity and w.resource == "leases" and w.received < stopped
         )
+        assert stepped_down - renewed < LEASE_DURATION  # before a stand-by could take over
         report(
             "apiserver-stopped",
-            a_stepped_down_after_last_renew_s=round(a.stepped_down() - renewed, 2),
-            a_stepped_down_within_s=round(stepped_down, 2),
+            a_stepped_down_after_last_renew_s=round(stepped_down - renewed, 2),
             down_s=round(restarted - stopped, 2),
             first_writer_after_restart=first.replica,
             first_write_after_restart_s=round(first.received - restarted, 2),
@@ -403,8 +394,8 @@ def test_a_leader_cut_off_alone_stops_writing_before_the_standby_takes_over(
             with two_replicas(env, tmp_path, str(proxied)) as (a, b, _):
                 cut = time.time()
                 proxy.cut()
-                wait_for(a.standing_by, LEASE_DURATION + 2, "replica-a steps down once cut off")
-                stepped_down = time.time() - cut
+                wait_for(a.standing_by, LEASE_DURATION, "replica-a steps down once cut off")
+                stepped_down = time.time()
                 wait_for(lambda: writes_since(env, b, cut, IDS), 30, "replica-b takes over and heals")
                 took_over = time.time() - cut
                 time.sleep(1)
@@ -420,11 +411,11 @@ def test_a_leader_cut_off_alone_stops_writing_before_the_standby_takes_over(
             for w in audit_writes(env, IDS)
             if w.replica == "replica-a" and w.resource == "leases" and w.received < cut
         )
+        assert stepped_down < runs[1].first_received  # a said it stopped before b's first write
         report(
             "leader-cut-off",
             a_last_renew_before_cut_s=round(cut - renewed, 2),
-            a_stepped_down_after_last_renew_s=round(a.stepped_down() - renewed, 2),
-            a_stepped_down_after_s=round(stepped_down, 2),
+            a_stepped_down_after_last_renew_s=round(stepped_down - renewed, 2),
             b_first_write_after_s=round(runs[1].first_received - cut, 2),
             observed_takeover_s=round(took_over, 2),
             a_last_write_before_cut_s=round(cut - runs[0].last_answered, 2),
