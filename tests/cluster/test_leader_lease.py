@@ -47,3 +47,16 @@ def test_a_stale_write_is_refused_by_the_api_server(apiserver: object, namespace
     lease_store.replace({**stale, "spec": {**stale["spec"], "holderIdentity": "c"}})  # moves resourceVersion
     with pytest.raises(LeaseConflict):
         lease_store.replace({**stale, "spec": {**stale["spec"], "holderIdentity": "b"}})
+
+
+def test_a_release_never_clears_a_lease_another_replica_took(apiserver: object, namespace: str) -> None:
+    a_clock, b_clock = Clock(), Clock()
+    a = LeaderElector(store(apiserver, namespace), LeaseConfig("gitops-ray", namespace, "a", 15), a_clock)
+    b = LeaderElector(store(apiserver, namespace), LeaseConfig("gitops-ray", namespace, "b", 15), b_clock)
+    assert a.try_acquire_or_renew()
+    assert not b.try_acquire_or_renew()
+    b_clock.now += 15  # b saw no renew for a full duration; a, on its own clock, still holds the Lease
+    assert b.try_acquire_or_renew() and a.holds_lease()
+    a.release()
+    lease = store(apiserver, namespace).get()
+    assert lease is not None and lease["spec"]["holderIdentity"] == "b"
