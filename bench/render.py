@@ -14,9 +14,9 @@ import resource
 import time
 from typing import Any
 
-from gitops_ray.desired import render_unit
+from gitops_ray.model.units import Unit, UnitKey
 from gitops_ray.render.options import RenderOptions
-from gitops_ray.units import Unit, UnitKey
+from gitops_ray.source.desired import render_unit
 
 
 def container(name: str, cpu: str, memory: str, gpus: int = 0) -> dict[str, Any]:

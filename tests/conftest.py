@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gitops_ray.kube import KubeApi, connect
+from gitops_ray.edge.kube import KubeApi, connect
 
 TESTENV_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "k8s-testenv"
 

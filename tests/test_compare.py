@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gitops_ray.compare import (
+from gitops_ray.reconcile.compare import (
     REDACTED,
     FieldDiff,
     display_path,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_ray.config import ConfigError, SourceOptions, parse_repo_config, read_repo_config
 from gitops_ray.render.options import FeatureGates, RenderOptions
+from gitops_ray.source.config import ConfigError, SourceOptions, parse_repo_config, read_repo_config
 
 
 def test_no_config_file_means_the_defaults(tmp_path: Path) -> None:

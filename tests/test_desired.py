@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitops_ray.config import SourceOptions
-from gitops_ray.desired import desired_state, raycluster_for_apply, render_unit
-from gitops_ray.ownership import membership_labels
+from gitops_ray.model.ownership import membership_labels
+from gitops_ray.model.units import Problem, Unit, UnitKey
 from gitops_ray.render.options import RenderOptions
-from gitops_ray.units import Problem, Unit, UnitKey
+from gitops_ray.source.config import SourceOptions
+from gitops_ray.source.desired import desired_state, raycluster_for_apply, render_unit
 
 EXAMPLE_REPO = Path(__file__).resolve().parents[1] / "example-repo"
 

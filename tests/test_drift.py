@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from gitops_ray.drift import (
+from gitops_ray.model.ownership import membership_labels
+from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
+from gitops_ray.observe.drift import (
     FieldDiff,
     Health,
     ObjectDrift,
@@ -20,10 +22,8 @@ from gitops_ray.drift import (
     raycluster_health,
     unit_drift,
 )
-from gitops_ray.inventory import Inventory, MemberRef
-from gitops_ray.ownership import membership_labels
-from gitops_ray.plan import stamp
-from gitops_ray.units import Problem, RenderedUnit, UnitKey
+from gitops_ray.reconcile.inventory import Inventory, MemberRef
+from gitops_ray.reconcile.plan import stamp
 
 KEY = UnitKey("team-a", "demo")
 SOURCE = "clusters/team-a/demo.yaml"

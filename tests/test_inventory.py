@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from gitops_ray.inventory import (
+from gitops_ray.model.units import UnitKey
+from gitops_ray.reconcile.inventory import (
     Inventory,
     InventoryError,
     MemberRef,
@@ -18,7 +19,6 @@ from gitops_ray.inventory import (
     shrink,
     widen,
 )
-from gitops_ray.units import UnitKey
 
 KEY = UnitKey("team-a", "demo")
 DEMO_ID = "applyset-ZVZODZTmtz1m0Li6BfyfZC0HNWxD1pGBJEEbdT8NTX8-v1"

@@ -13,8 +13,8 @@ import urllib3
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 
-from gitops_ray.fencing import Fenced
-from gitops_ray.leader import KubeLeaseStore, LeaderElector, Lease, LeaseConfig, LeaseConflict
+from gitops_ray.edge.fencing import Fenced
+from gitops_ray.edge.kube.lease import KubeLeaseStore, LeaderElector, Lease, LeaseConfig, LeaseConflict
 
 
 class MemoryLeaseStore:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_ray.load import MAX_EXPANDED_NODES, load_tree, parse_documents
-from gitops_ray.units import LoadedFile, Problem
+from gitops_ray.model.units import LoadedFile, Problem
+from gitops_ray.source.load import MAX_EXPANDED_NODES, load_tree, parse_documents
 
 
 def test_documents_of_a_stream_are_returned_in_order_without_empty_ones() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_ray.ownership import source_identity
+from gitops_ray.model.ownership import source_identity
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from gitops_ray.inventory import Inventory, MemberRef
-from gitops_ray.ownership import membership_labels
-from gitops_ray.plan import (
+from gitops_ray.model.ownership import membership_labels
+from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
+from gitops_ray.reconcile.inventory import Inventory, MemberRef
+from gitops_ray.reconcile.plan import (
     Action,
     Counts,
     PlannedAction,
@@ -23,7 +24,6 @@ from gitops_ray.plan import (
     stamp,
     written_only_by_us,
 )
-from gitops_ray.units import DesiredState, Problem, RenderedUnit, UnitKey
 
 KEY = UnitKey("team-a", "demo")
 SOURCE = "clusters/team-a/demo.yaml"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_ray.settings import ControllerSettings, env_name, file_key
+from gitops_ray.app.settings import ControllerSettings, env_name, file_key
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from gitops_ray.compare import object_diffs
-from gitops_ray.redaction import REDACTED, redact_field
+from gitops_ray.model.redaction import REDACTED, redact_field
+from gitops_ray.reconcile.compare import object_diffs
 
 
 def pod(password: str, flag: str) -> dict[str, Any]:

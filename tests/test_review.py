@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_ray.review import diff_states, format_markdown, format_text
-from gitops_ray.units import DesiredState, Problem, RenderedUnit, UnitKey
+from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
+from gitops_ray.report.review import diff_states, format_markdown, format_text
 
 
 def pod(name: str, image: str = "ray:2.52.0") -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_ray.settings import ControllerSettings, SettingsError, env_name, file_key, load_settings
+from gitops_ray.app.settings import ControllerSettings, SettingsError, env_name, file_key, load_settings
 
 
 def test_names_derive_from_one_table() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_ray.units import LoadedFile, Problem, Unit, UnitKey, group_units
+from gitops_ray.model.units import LoadedFile, Problem, Unit, UnitKey, group_units
 
 
 def raycluster(name: str, namespace: str | None = None, **annotations: str) -> dict[str, Any]:

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gitops_ray.config import ConfigError, read_repo_config
-from gitops_ray.desired import desired_state
-from gitops_ray.report import RENDERED_HEADER, all_objects, rendered_files, yaml_stream
-from gitops_ray.units import DesiredState
+from gitops_ray.model.units import DesiredState
+from gitops_ray.report.files import RENDERED_HEADER, all_objects, rendered_files, yaml_stream
+from gitops_ray.source.config import ConfigError, read_repo_config
+from gitops_ray.source.desired import desired_state
 
 
 def register(subparsers: Any) -> None:

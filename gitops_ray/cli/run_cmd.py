@@ -9,8 +9,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from gitops_ray.git.errors import GitConfigError
-from gitops_ray.settings import ControllerSettings, SettingsError, env_name, file_key, load_settings
+from gitops_ray.app.settings import ControllerSettings, SettingsError, env_name, file_key, load_settings
+from gitops_ray.edge.git.errors import GitConfigError
 
 
 def add_setting_flags(parser: argparse.ArgumentParser, names: list[str] | None = None) -> None:
@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from gitops_ray.controller import run_controller
+    from gitops_ray.app.controller import run_controller
 
     try:
         return run_controller(settings_from_args(args), dict(os.environ))

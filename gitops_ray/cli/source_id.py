@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path, PurePosixPath
 
-from gitops_ray.ownership import source_identity
+from gitops_ray.model.ownership import source_identity
 
 _GIT_TIMEOUT_SECONDS = 10
 

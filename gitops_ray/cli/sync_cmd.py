@@ -11,21 +11,21 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
+from gitops_ray.app.controller import repo_settings
+from gitops_ray.app.settings import SettingsError, load_settings
 from gitops_ray.cli.source_id import local_source_id
-from gitops_ray.compare import FieldDiff, object_diffs
-from gitops_ray.config import ConfigError, read_repo_config
-from gitops_ray.controller import repo_settings
-from gitops_ray.cycle import run_repo_cycle
-from gitops_ray.desired import desired_state
-from gitops_ray.drift import UnitDrift
-from gitops_ray.git import GitSourceError
-from gitops_ray.git.export import export_tree
-from gitops_ray.kube import KubeApi, KubeError, connect
-from gitops_ray.plan import Action, PlannedAction
-from gitops_ray.review import diff_states, format_markdown, format_text
-from gitops_ray.settings import SettingsError, load_settings
-from gitops_ray.sync import SyncOptions, SyncResult, UnitResult, sync_state
-from gitops_ray.units import DesiredState
+from gitops_ray.edge.apply import SyncOptions, SyncResult, UnitResult, sync_state
+from gitops_ray.edge.cycle import run_repo_cycle
+from gitops_ray.edge.git import GitSourceError
+from gitops_ray.edge.git.export import export_tree
+from gitops_ray.edge.kube import KubeApi, KubeError, connect
+from gitops_ray.model.units import DesiredState
+from gitops_ray.observe.drift import UnitDrift
+from gitops_ray.reconcile.compare import FieldDiff, object_diffs
+from gitops_ray.reconcile.plan import Action, PlannedAction
+from gitops_ray.report.review import diff_states, format_markdown, format_text
+from gitops_ray.source.config import ConfigError, read_repo_config
+from gitops_ray.source.desired import desired_state
 
 DIFF_EXIT_NO_CHANGES, DIFF_EXIT_CHANGES, DIFF_EXIT_ERROR = 0, 1, 2
 _SUMMARY_FIELDS = ("created", "updated", "recreated", "unchanged", "pruned", "failed")

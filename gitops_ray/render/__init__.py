@@ -9,8 +9,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_ray.objects import KubeObject
-from gitops_ray.ownership import PRUNE_ANNOTATION, PRUNE_DISABLED
+from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.ownership import PRUNE_ANNOTATION, PRUNE_DISABLED
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import ingress, pod, rbac, service
 from gitops_ray.render.defaults import apply_crd_defaults

@@ -5,7 +5,7 @@ Every function takes the RayCluster as plain data after `defaults.apply_crd_defa
 
 from typing import Any
 
-from gitops_ray.objects import KubeObject
+from gitops_ray.model.objects import KubeObject
 from gitops_ray.render import names
 from gitops_ray.render.options import RenderOptions
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_ray.objects import KubeObject
+from gitops_ray.model.objects import KubeObject
 from gitops_ray.render.errors import SchemaError
 from gitops_ray.render.schema import conform, raycluster_schema
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_ray.objects import KubeObject
+from gitops_ray.model.objects import KubeObject
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import names
 

@@ -19,8 +19,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_ray.objects import KubeObject
-from gitops_ray.ownership import canonical_json
+from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.ownership import canonical_json
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import names, raystart
 from gitops_ray.render.errors import InvalidRayCluster, RenderError

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from gitops_ray.render import quantity
+from gitops_ray.model import quantity
 
 HEAD = "head"
 WORKER = "worker"

@@ -23,8 +23,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from gitops_ray.model.quantity import QuantityError, parse_quantity
 from gitops_ray.render.errors import SchemaError
-from gitops_ray.render.quantity import QuantityError, parse_quantity
 
 SCHEMA_FILE = "raycluster_schema.json"
 INT32_MIN = -(2**31)

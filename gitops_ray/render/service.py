@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from gitops_ray.objects import KubeObject
+from gitops_ray.model.objects import KubeObject
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import names
 from gitops_ray.render.errors import RenderError

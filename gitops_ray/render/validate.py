@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_ray.objects import KubeObject
+from gitops_ray.model.objects import KubeObject
 from gitops_ray.render import cluster as rc
 from gitops_ray.render.errors import InvalidRayCluster, RenderError, SchemaError
 from gitops_ray.render.options import RenderOptions

@@ -8,7 +8,7 @@ import pytest
 from clusterkit import edit_service_label, names, raycluster, write_source
 
 from gitops_ray.cli import main
-from gitops_ray.kube import KubeApi
+from gitops_ray.edge.kube import KubeApi
 
 pytestmark = pytest.mark.apiserver
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops_ray.kube import KubeApi
+from gitops_ray.edge.kube import KubeApi
 
 pytestmark = pytest.mark.apiserver
 

@@ -12,10 +12,10 @@ import pytest
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from gitops_ray.kube.counting import RequestCounter, request_verb, since
-from gitops_ray.kube.errors import unreachable_cause, unreachable_error
-from gitops_ray.kube.resources import BUILTIN_RESOURCES, Resource, resources_from_discovery
-from gitops_ray.sync import keeping_autoscaled_replicas
+from gitops_ray.edge.apply import keeping_autoscaled_replicas
+from gitops_ray.edge.kube.counting import RequestCounter, request_verb, since
+from gitops_ray.edge.kube.errors import unreachable_cause, unreachable_error
+from gitops_ray.edge.kube.resources import BUILTIN_RESOURCES, Resource, resources_from_discovery
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,9 @@ import pytest
 from clusterkit import live, names, raycluster, sync, write_source
 from conftest import TestEnv
 
-from gitops_ray.desired import desired_state
-from gitops_ray.objects import KubeObject
-from gitops_ray.sync import SyncOptions, sync_state
+from gitops_ray.edge.apply import SyncOptions, sync_state
+from gitops_ray.model.objects import KubeObject
+from gitops_ray.source.desired import desired_state
 
 pytestmark = pytest.mark.apiserver
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from gitops_ray.kube import KubeApi, KubeError
+from gitops_ray.edge.kube import KubeApi, KubeError
 
 pytestmark = pytest.mark.apiserver
 

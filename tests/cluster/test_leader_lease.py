@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from kubernetes.client import ApiClient
 
-from gitops_ray.kube.client import load_configuration
-from gitops_ray.leader import KubeLeaseStore, LeaderElector, LeaseConfig, LeaseConflict
+from gitops_ray.edge.kube.client import load_configuration
+from gitops_ray.edge.kube.lease import KubeLeaseStore, LeaderElector, LeaseConfig, LeaseConflict
 
 pytestmark = pytest.mark.apiserver
 

@@ -11,8 +11,8 @@ from clusterkit import names, raycluster, sync, write_source
 from conftest import TestEnv
 from kubernetes import config
 
-from gitops_ray.kube import KubeApi, KubeError, connect
-from gitops_ray.objects import KubeObject
+from gitops_ray.edge.kube import KubeApi, KubeError, connect
+from gitops_ray.model.objects import KubeObject
 
 pytestmark = pytest.mark.apiserver
 

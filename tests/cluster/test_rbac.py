@@ -11,8 +11,8 @@ import pytest
 import yaml
 from clusterkit import live, names, raycluster, sync, write_source
 
-from gitops_ray.kube import KubeApi, connect
-from gitops_ray.objects import KubeObject
+from gitops_ray.edge.kube import KubeApi, connect
+from gitops_ray.model.objects import KubeObject
 
 pytestmark = pytest.mark.apiserver
 

@@ -10,7 +10,7 @@ from clusterkit import edit_service_label, live, names, raycluster, sync, uids, 
 from kubernetes.client import CoreV1Api
 from kubernetes.config import new_client_from_config
 
-from gitops_ray.kube import KubeApi, connect
+from gitops_ray.edge.kube import KubeApi, connect
 
 pytestmark = pytest.mark.apiserver
 

@@ -23,8 +23,8 @@ import yaml
 from kubernetes.client import CoreV1Api
 from kubernetes.config import new_client_from_config
 
-from gitops_ray.kube import KubeApi, connect
-from gitops_ray.objects import KubeObject
+from gitops_ray.edge.kube import KubeApi, connect
+from gitops_ray.model.objects import KubeObject
 
 IMAGE = "rayproject/ray:2.53.0"
 NEW_IMAGE = "rayproject/ray:2.53.0-py312"

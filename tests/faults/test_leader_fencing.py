@@ -30,12 +30,12 @@ import pytest
 from kubernetes.client import ApiClient
 from tcp_proxy import TcpProxy
 
-from gitops_ray.controller import Controller, Metrics, user_agent
-from gitops_ray.fencing import Fenced
-from gitops_ray.git import RepoSettings
-from gitops_ray.kube import KubeApi
-from gitops_ray.kube.client import load_configuration
-from gitops_ray.settings import ControllerSettings
+from gitops_ray.app.controller import Controller, Metrics, user_agent
+from gitops_ray.app.settings import ControllerSettings
+from gitops_ray.edge.fencing import Fenced
+from gitops_ray.edge.git import RepoSettings
+from gitops_ray.edge.kube import KubeApi
+from gitops_ray.edge.kube.client import load_configuration
 
 if TYPE_CHECKING:  # at run time `conftest` may name another directory's conftest module
     from conftest import TestEnv

@@ -41,8 +41,8 @@ from faultkit import (
 )
 from kubernetes.client.exceptions import ApiException
 
-from gitops_ray.kube import KubeApi
-from gitops_ray.objects import KubeObject
+from gitops_ray.edge.kube import KubeApi
+from gitops_ray.model.objects import KubeObject
 
 pytestmark = pytest.mark.apiserver
 

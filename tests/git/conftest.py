@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from git_repos import FAST_TIMEOUTS, HttpRemote, UserClone, git, init_remote
 
-from gitops_ray.git import RepoSettings
+from gitops_ray.edge.git import RepoSettings
 
 
 @pytest.fixture

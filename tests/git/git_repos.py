@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from gitops_ray.git import Timeouts
+from gitops_ray.edge.git import Timeouts
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "A User",

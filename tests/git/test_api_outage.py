@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from git_repos import RAYCLUSTER_A, UserClone, git
 
-from gitops_ray.cycle import CycleFingerprint, run_repo_cycle
-from gitops_ray.git import RepoSettings
+from gitops_ray.edge.cycle import CycleFingerprint, run_repo_cycle
+from gitops_ray.edge.git import RepoSettings
 from tests.conftest import TestEnv
 
 pytestmark = [pytest.mark.git, pytest.mark.apiserver]

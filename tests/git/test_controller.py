@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from git_repos import RAYCLUSTER_A, UserClone, git
 
-from gitops_ray.controller import Controller, Metrics
-from gitops_ray.git import RepoSettings
-from gitops_ray.kube import KubeApi
-from gitops_ray.settings import ControllerSettings
+from gitops_ray.app.controller import Controller, Metrics
+from gitops_ray.app.settings import ControllerSettings
+from gitops_ray.edge.git import RepoSettings
+from gitops_ray.edge.kube import KubeApi
 
 pytestmark = pytest.mark.git
 

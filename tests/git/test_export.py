@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from git_repos import UserClone
 
-from gitops_ray.git.errors import GitSourceError, RefNotFound
-from gitops_ray.git.export import export_tree, extract_checked, extract_safely
+from gitops_ray.edge.git.errors import GitSourceError, RefNotFound
+from gitops_ray.edge.git.export import export_tree, extract_checked, extract_safely
 
 pytestmark = pytest.mark.git
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from git_repos import UserClone, git
 
-from gitops_ray.git import (
+from gitops_ray.edge.git import (
     Checkout,
     CommitBack,
     GitConfigError,
@@ -17,7 +17,7 @@ from gitops_ray.git import (
     PushRejected,
     RepoSettings,
 )
-from gitops_ray.git.commitback import retryable
+from gitops_ray.edge.git.commitback import retryable
 
 pytestmark = pytest.mark.git
 

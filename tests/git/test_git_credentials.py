@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops_ray.git import Credentials, GitConfigError, RepoSettings, credentials_from_env, redact
-from gitops_ray.git.credentials import auth_environment, split_userinfo, ssh_command
+from gitops_ray.edge.git import Credentials, GitConfigError, RepoSettings, credentials_from_env, redact
+from gitops_ray.edge.git.credentials import auth_environment, split_userinfo, ssh_command
 
 
 @pytest.mark.parametrize(

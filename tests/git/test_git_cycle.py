@@ -12,13 +12,13 @@ from dataclasses import replace
 import pytest
 from git_repos import UserClone, git
 
-from gitops_ray.cycle import CycleFingerprint, CycleResult, run_repo_cycle
-from gitops_ray.desired import desired_state
-from gitops_ray.git import GitConfigError, PushRejected, RepoSettings
-from gitops_ray.kube import KubeApi
-from gitops_ray.ownership import SOURCE_ID_ANNOTATION
-from gitops_ray.report import output_files
-from gitops_ray.units import Problem
+from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, run_repo_cycle
+from gitops_ray.edge.git import GitConfigError, PushRejected, RepoSettings
+from gitops_ray.edge.kube import KubeApi
+from gitops_ray.model.ownership import SOURCE_ID_ANNOTATION
+from gitops_ray.model.units import Problem
+from gitops_ray.report.files import output_files
+from gitops_ray.source.desired import desired_state
 
 pytestmark = pytest.mark.git
 

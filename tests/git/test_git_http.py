@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from git_repos import TOKEN, TOKEN_USER, HttpRemote, UserClone, child_processes, git
 
-from gitops_ray.git import (
+from gitops_ray.edge.git import (
     CommitBack,
     Credentials,
     GitSource,

@@ -12,11 +12,11 @@ import pytest
 import structlog
 from git_repos import RAYCLUSTER_A, UserClone, git
 
-from gitops_ray.controller import Controller
-from gitops_ray.cycle import run_repo_cycle
-from gitops_ray.git import RemoteUnavailable, RepoSettings
-from gitops_ray.kube import KubeApi
-from gitops_ray.settings import ControllerSettings
+from gitops_ray.app.controller import Controller
+from gitops_ray.app.settings import ControllerSettings
+from gitops_ray.edge.cycle import run_repo_cycle
+from gitops_ray.edge.git import RemoteUnavailable, RepoSettings
+from gitops_ray.edge.kube import KubeApi
 
 pytestmark = pytest.mark.git
 

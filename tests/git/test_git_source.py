@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from git_repos import UserClone, child_processes, git
 
-from gitops_ray.git import GitSource, GitSourceError, RefNotFound, RemoteUnavailable, RepoSettings, Timeouts
+from gitops_ray.edge.git import (
+    GitSource,
+    GitSourceError,
+    RefNotFound,
+    RemoteUnavailable,
+    RepoSettings,
+    Timeouts,
+)
 
 pytestmark = pytest.mark.git
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops_ray.desired import desired_state
 from gitops_ray.render import render_raycluster
-from gitops_ray.report import rendered_files, yaml_stream
+from gitops_ray.report.files import rendered_files, yaml_stream
+from gitops_ray.source.desired import desired_state
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_REPO = ROOT / "example-repo"

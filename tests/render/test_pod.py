@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gitops_ray.objects import KubeObject
+from gitops_ray.model.objects import KubeObject
 from gitops_ray.render.cluster import is_gcs_ft_enabled
 from gitops_ray.render.errors import RenderError
 from gitops_ray.render.options import FeatureGates, RenderOptions

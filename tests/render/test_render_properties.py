@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gitops_ray.render import render_raycluster
 from gitops_ray.render.errors import RenderError
-from gitops_ray.report import yaml_stream
+from gitops_ray.report.files import yaml_stream
 
 # Anything YAML can hold, to throw into fields where a specific shape is expected.
 json_values = st.recursive(

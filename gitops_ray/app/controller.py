@@ -1,0 +1,363 @@
+"""The in-cluster controller: poll the repo, sync, commit back, on a schedule; metrics and health over HTTP.
+
+`Controller.tick()` is one poll and knows nothing of time or threads, so tests call it directly; the
+scheduler (apscheduler), the HTTP server and the Lease elector are wired around it in `run_controller`.
+A cycle is skipped when the sources, the settings and the cluster epoch are unchanged; the epoch moves
+every `resync_interval`, so drift in the cluster is found and healed even while Git is quiet.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from apscheduler.schedulers.blocking import BlockingScheduler
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from gitops_ray import __version__
+from gitops_ray.app.settings import ControllerSettings
+from gitops_ray.edge.apply import SyncOptions
+from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, run_repo_cycle
+from gitops_ray.edge.fencing import Fenced, WriteCheck, unfenced
+from gitops_ray.edge.git import RepoSettings, credentials_from_env
+from gitops_ray.edge.git.errors import GitSourceError
+
+if TYPE_CHECKING:
+    from gitops_ray.edge.kube.lease import LeaderElector
+
+log = structlog.get_logger(__name__)
+
+
+class Metrics:
+    """Prometheus metrics of one controller process (its own registry: nothing global)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.cycles = Counter(
+            "gitops_ray_cycles",
+            "Cycles by result (applied, skipped, failed, fenced)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "gitops_ray_cycle_duration_seconds",
+            "Wall time of cycles that did work",
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+            registry=self.registry,
+        )
+        self.last_success = Gauge(
+            "gitops_ray_last_success_timestamp_seconds",
+            "When a cycle last finished without error",
+            registry=self.registry,
+        )
+        self.units = Gauge("gitops_ray_units", "Units by drift status", ["status"], registry=self.registry)
+        self.problems = Gauge(
+            "gitops_ray_problems", "Bad inputs found in the last cycle", registry=self.registry
+        )
+        self.writes = Counter(
+            "gitops_ray_cluster_writes", "Writes sent to the API server", registry=self.registry
+        )
+        self.requests = Counter(
+            "gitops_ray_api_requests", "API requests sent, by verb", ["verb"], registry=self.registry
+        )
+        self.commits = Counter(
+            "gitops_ray_commits", "Commits pushed back to the repository", registry=self.registry
+        )
+        self.leader = Gauge(
+            "gitops_ray_leader", "1 while this replica holds the Lease", registry=self.registry
+        )
+
+    def record(self, result: CycleResult, seconds: float) -> None:
+        if result.skipped:
+            self.cycles.labels("skipped").inc()
+            return
+        self.cycles.labels("applied").inc()
+        self.duration.observe(seconds)
+        self.problems.set(len(result.problems))
+        if result.publication is not None:
+            self.commits.inc()
+        if result.sync is not None:
+            self.writes.inc(result.sync.writes)
+            for verb, count in result.sync.requests.items():
+                self.requests.labels(verb).inc(count)
+            statuses = [unit.drift.status for unit in result.sync.units]
+            for status in ("in-sync", "drifted", "broken", "unknown"):
+                self.units.labels(status).set(statuses.count(status))
+        if result.sync is None or result.sync.ok:
+            self.last_success.set_to_current_time()
+
+
+@dataclass
+class Controller:
+    """One replica's poll loop body. Not thread-safe: the scheduler runs at most one tick at a time."""
+
+    repo: RepoSettings
+    settings: ControllerSettings
+    kube_factory: KubeFactory | None
+    metrics: Metrics = field(default_factory=Metrics)
+    clock: Callable[[], float] = time.monotonic
+    is_leader: Callable[[], bool] = lambda: True
+    check: WriteCheck = unfenced  # before every cluster write and push; `Fenced` aborts the cycle
+    fingerprint: CycleFingerprint | None = None
+    epoch: int = 0
+    last_full_cycle: float | None = None
+    tick_started: float | None = None
+    ticks_done: int = 0
+
+    @property
+    def sync_options(self) -> SyncOptions:
+        return SyncOptions(
+            dry_run=self.settings.dry_run,
+            heal=self.settings.heal,
+            allow_empty_prune=self.settings.allow_empty_prune,
+            create_namespaces=self.settings.create_namespaces,
+        )
+
+    def tick(self) -> CycleResult | None:
+        """One poll; None when standing by or when the cycle failed or was fenced (logged and counted).
+
+        A fenced cycle keeps no fingerprint, nor does a stand-by: whoever leads next runs a full cycle."""
+        if not self.is_leader():
+            self.fingerprint = None
+            return None
+        now = self.clock()
+        if self.last_full_cycle is not None and now - self.last_full_cycle >= self.settings.resync_interval:
+            self.epoch += 1  # a new cluster epoch: the next cycle re-checks the cluster
+        self.tick_started = now
+        try:
+            result = run_repo_cycle(
+                self.repo,
+                kube_factory=self.kube_factory,
+                sync_options=self.sync_options if self.kube_factory is not None else None,
+                previous=self.fingerprint,
+                cluster_token=str(self.epoch),
+                check=self.check,
+            )
+        except Fenced as error:
+            self.fingerprint = None
+            self.metrics.cycles.labels("fenced").inc()
+            log.warning("cycle.fenced", reason=str(error))
+            return None
+        except (GitSourceError, ValueError, OSError) as error:
+            self.metrics.cycles.labels("failed").inc()
+            log.error("cycle.failed", error=str(error), error_type=type(error).__name__)
+            return None
+        finally:
+            self.tick_started = None
+            self.ticks_done += 1
+        self.fingerprint = result.fingerprint
+        if not result.skipped:
+            self.last_full_cycle = now
+        self.metrics.record(result, self.clock() - now)
+        for problem in result.problems:
+            log.warning("input.problem", problem=str(problem))
+        if result.sync is not None:
+            for unit in result.sync.units:
+                for message in unit.errors:
+                    log.error("unit.failed", unit=str(unit.key), error=message)
+        return result
+
+    def healthy(self, now: float) -> bool:
+        """False when a tick has been running far longer than any sane cycle (a hung process)."""
+        stuck_after = max(3 * self.settings.interval, 600.0)
+        return self.tick_started is None or now - self.tick_started < stuck_after
+
+
+def repo_settings(settings: ControllerSettings, environ: dict[str, str]) -> RepoSettings:
+    """The Git side of the settings; credentials from `GITOPS_RAY_GIT_*` variables or their files."""
+    return RepoSettings(
+        url=settings.repo,
+        ref=settings.ref,
+        path=settings.path,
+        cache_dir=Path(settings.cache_dir),
+        credentials=credentials_from_env(environ),
+        author_name=settings.author_name,
+        author_email=settings.author_email,
+        message_template=settings.message_template,
+        push_branch=settings.push_branch,
+    )
+
+
+def configure_logging(log_format: str) -> None:
+    """Structured logs on stderr: JSON lines in a cluster, readable lines on a terminal."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def serve_http(address: str, controller: Controller, ready: threading.Event) -> ThreadingHTTPServer:
+    """`/metrics` (Prometheus), `/healthz` (not hung), `/readyz` (first tick done) on a daemon thread."""
+    host, _, port = address.rpartition(":")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/metrics":
+                self._reply(200, generate_latest(controller.metrics.registry), CONTENT_TYPE_LATEST)
+            elif self.path == "/healthz":
+                ok = controller.healthy(controller.clock())
+                self._reply(200 if ok else 503, b"ok\n" if ok else b"cycle hung\n")
+            elif self.path == "/readyz":
+                ok = ready.is_set()
+                self._reply(200 if ok else 503, b"ok\n" if ok else b"starting\n")
+            else:
+                self._reply(404, b"not found\n")
+
+        def _reply(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # probes every few seconds are not news
+
+    server = ThreadingHTTPServer((host.strip("[]"), int(port)), Handler)
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    return server
+
+
+def user_agent(identity: str) -> str:
+    """How this replica's requests appear in the API server's audit log."""
+    return f"gitops-ray/{__version__} ({identity})"
+
+
+def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int:
+    """Run until SIGTERM/SIGINT: poll every `interval`; with leader election, one round on the Lease every
+    sixth of its duration, and writes only while the Lease is certainly ours.
+
+    On a signal, writes are fenced at once (the running cycle aborts at its next write or push), the
+    running cycle is waited for, and only then is the Lease released: a successor never overlaps us."""
+    configure_logging(settings.log_format)
+    agent = user_agent(settings.identity)
+    kube_factory: KubeFactory | None = None
+    api_client: Any = None
+    if settings.apply:
+        from gitops_ray.edge.kube import connect
+        from gitops_ray.edge.kube.client import load_configuration
+
+        kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
+        kube_factory = lambda: kube  # noqa: E731 (one connection for the process's lifetime)
+        if settings.leader_election:
+            from kubernetes.client import ApiClient
+
+            configuration = load_configuration(settings.kubeconfig, settings.context)
+            configuration.retries = False  # the elector's next round is the retry
+            api_client = ApiClient(configuration)
+            api_client.user_agent = agent
+    stopping = threading.Event()
+    controller = Controller(repo_settings(settings, environ), settings, kube_factory)
+    ready = threading.Event()
+    scheduler = BlockingScheduler(timezone="UTC")
+    elector: LeaderElector | None = None
+    lease_thread: threading.Thread | None = None
+    if settings.leader_election:
+        from gitops_ray.edge.kube.lease import KubeLeaseStore, LeaderElector, LeaseConfig
+
+        if api_client is None:
+            raise SystemExit("leader election needs the cluster: it cannot run with apply off")
+        config = LeaseConfig(
+            settings.lease_name, settings.lease_namespace, settings.identity, settings.lease_duration
+        )
+        store = KubeLeaseStore(
+            api_client, settings.lease_namespace, settings.lease_name, timeout=config.renew_deadline / 2
+        )
+        lease_elector = elector = LeaderElector(store, config)
+
+        def lease_round() -> None:
+            lease_elector.try_acquire_or_renew()
+            ready.set()
+
+        def lease_rounds() -> None:
+            while not stopping.wait(config.retry_period):
+                lease_round()
+
+        lease_round()  # before the first poll, which then finds out whether it leads
+        controller.is_leader = lease_elector.holds_lease
+        # read at scrape time: the gauge drops at the deadline itself, not after a hung renew gives up
+        controller.metrics.leader.set_function(lambda: 1.0 if lease_elector.holds_lease() else 0.0)
+        lease_thread = threading.Thread(target=lease_rounds, name="lease", daemon=True)
+        lease_thread.start()
+
+    def check() -> None:
+        if stopping.is_set():
+            raise Fenced("stopping: no new writes, the Lease is released once this cycle has ended")
+        if elector is not None:
+            elector.check()
+
+    controller.check = check
+    cycle_lock = threading.Lock()  # held by a running cycle; shutdown takes it before releasing the Lease
+
+    def tick() -> None:
+        with cycle_lock:
+            if stopping.is_set():
+                return
+            controller.tick()
+        ready.set()
+
+    server = serve_http(settings.metrics_address, controller, ready)
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=settings.interval,
+        id="cycle",
+        max_instances=1,  # a slow cycle delays the next poll; it never overlaps it
+        coalesce=True,
+        next_run_time=datetime.now(UTC),  # first poll at once (None would pause the job)
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info("controller.stopping", signal=signal.Signals(signum).name)
+        stopping.set()
+        if scheduler.running:  # a second signal while shutting down changes nothing
+            scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info(
+        "controller.started",
+        repo=controller.repo.url,
+        ref=settings.ref,
+        interval=settings.interval,
+        identity=settings.identity,
+    )
+    try:
+        scheduler.start()
+    finally:
+        stopping.set()
+        if lease_thread is not None:
+            lease_thread.join()
+        with cycle_lock:  # the running cycle, fenced by `stopping`, has ended: nothing more is written
+            if elector is not None:
+                elector.release()
+        server.shutdown()
+        log.info("controller.stopped", identity=settings.identity)
+    return 0

@@ -1,0 +1,519 @@
+"""One sync cycle over a DesiredState: read the cluster, plan, apply, prune, observe drift.
+
+The imperative shell around the pure planner (`reconcile.plan`): it reads each inventory and LISTs each
+(kind, namespace) once, lets the planner decide, then carries the plan out unit by unit. A unit's failure
+(an invalid cluster, an API error, a missing permission) is recorded on that unit; the others proceed.
+Order inside a unit keeps an interrupted cycle safe: the inventory parent is widened before anything is
+applied and shrunk only after prune, so every object gitops-ray may have created stays known.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from gitops_ray.edge.fencing import Fenced
+from gitops_ray.edge.kube import WRITE_THREADS, KubeApi, KubeError, gc_paused
+from gitops_ray.edge.kube.counting import RequestCounter, since
+from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.ownership import (
+    FIELD_MANAGER,
+    PART_OF_LABEL,
+    SOURCE_ID_ANNOTATION,
+    parent_name,
+    unit_applyset_id,
+)
+from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
+from gitops_ray.observe.drift import UnitDrift, unit_drift
+from gitops_ray.reconcile.inventory import (
+    Inventory,
+    InventoryError,
+    MemberRef,
+    inventory_parent,
+    parse_inventory,
+)
+from gitops_ray.reconcile.plan import (
+    APPLY_ACTIONS,
+    WRITE_ACTIONS,
+    Action,
+    Counts,
+    PlannedAction,
+    UnitPlan,
+    ordered_for_apply,
+    ordered_for_prune,
+    plan_state,
+)
+from gitops_ray.render.rbac import GENERATED_SECRET_ANNOTATION
+
+Scope = tuple[str, str, str]  # (apiVersion, kind, namespace): one LIST each per cycle
+
+DELETE_WAIT_SECONDS = 20.0
+MIN_DELETE_WAIT_SECONDS = 1.0  # a unit reached late in a long cycle still sees a quick delete through
+DELETE_POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How a cycle behaves. `heal=False` only observes: drift is reported and nothing is written.
+    `adopt`: take over clusters another source applied (`source_id`, when set, names this source instead
+    of the state's own identity). `delete_wait`: seconds one cycle waits, in all,
+    for deleted objects to go before creating them again; what is still terminating is created by a
+    later cycle, so a Pod held by a finalizer never stalls the others."""
+
+    dry_run: bool = False
+    heal: bool = True
+    allow_empty_prune: bool = False
+    create_namespaces: bool = True
+    field_manager: str = FIELD_MANAGER
+    adopt: bool = False
+    delete_wait: float = DELETE_WAIT_SECONDS
+    source_id: str = ""  # replaces the state's own source identity (`--source-name`)
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """What a cycle did (or, in a dry run or without healing, would do) for one unit. `changes` are the
+    writing actions only (create, update, recreate, prune): a no-op cycle keeps no live objects alive."""
+
+    key: UnitKey
+    counts: Counts
+    errors: tuple[str, ...]
+    drift: UnitDrift
+    changes: tuple[PlannedAction, ...] = ()
+    pending: tuple[str, ...] = ()  # recreates left for a later cycle (old object still terminating)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """A whole cycle. `prune_held` says why nothing was pruned (a broken file, an empty source)."""
+
+    units: tuple[UnitResult, ...]
+    prune_held: str = ""
+    requests: Mapping[str, int] = field(default_factory=dict)
+    writes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(unit.ok for unit in self.units)
+
+    @property
+    def settled(self) -> bool:
+        """False while some recreate waits for a later cycle: the next poll must not be skipped."""
+        return not any(unit.pending for unit in self.units)
+
+    @property
+    def conflicts(self) -> int:
+        return sum(unit.counts.conflicts for unit in self.units)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(unit.changes for unit in self.units)
+
+
+def _changes(plan: UnitPlan) -> tuple[PlannedAction, ...]:
+    return tuple(a for a in plan.actions if a.action in WRITE_ACTIONS)
+
+
+# --- reading the cluster ------------------------------------------------------------------------------
+
+
+def _read_inventories(
+    kube: KubeApi, state: DesiredState
+) -> tuple[dict[UnitKey, Inventory], dict[UnitKey, str]]:
+    """The inventories that concern this source: those of the units it declares and those it recorded.
+    Another source's inventories are not read further. An unreadable parent of ours makes its unit fail
+    (never pruned on a guess)."""
+    declared = {unit.key for unit in state.units}
+    inventories: dict[UnitKey, Inventory] = {}
+    broken: dict[UnitKey, str] = {}
+    for parent in kube.inventory_parents():
+        meta = parent.get("metadata") or {}
+        key = UnitKey(
+            str(meta.get("namespace") or ""), str(meta.get("name") or "").removeprefix(parent_name(""))
+        )
+        recorded_by = (meta.get("annotations") or {}).get(SOURCE_ID_ANNOTATION)
+        if key not in declared and recorded_by != state.source_id:
+            continue
+        try:
+            inventory = parse_inventory(parent)
+        except InventoryError as error:
+            broken[key] = str(error)
+            continue
+        inventories[inventory.key] = inventory
+    return inventories, broken
+
+
+def _scope(ref: MemberRef) -> Scope:
+    return (ref.api_version, ref.kind, ref.namespace)
+
+
+def _unit_scopes(unit: RenderedUnit | None, inventory: Inventory | None) -> set[Scope]:
+    scopes = {_scope(MemberRef.from_object(obj)) for obj in (unit.objects if unit and unit.ok else ())}
+    scopes |= {_scope(ref) for ref in (inventory.members if inventory else ())}
+    return scopes
+
+
+def _list_live(
+    kube: KubeApi, scopes: Iterable[Scope]
+) -> tuple[dict[MemberRef, KubeObject], dict[Scope, str]]:
+    """One LIST per (kind, namespace); a failed LIST is remembered so the units needing it stop."""
+    live: dict[MemberRef, KubeObject] = {}
+    failed: dict[Scope, str] = {}
+    for scope in sorted(scopes):
+        api_version, kind, namespace = scope
+        try:
+            listed = kube.list_objects(api_version, kind, namespace or None, cached=True)
+        except KubeError as error:
+            failed[scope] = str(error)
+            continue
+        for obj in listed:
+            live[MemberRef.from_object(obj)] = obj
+    return live, failed
+
+
+def _ensure_namespaces(
+    kube: KubeApi, wanted: set[str], options: SyncOptions
+) -> tuple[set[str], dict[str, str]]:
+    """Create missing namespaces when allowed. Returns (namespaces still missing, errors by namespace)."""
+    if not wanted:
+        return set(), {}
+    try:
+        existing = {str(ns["metadata"]["name"]) for ns in kube.list_objects("v1", "Namespace", None)}
+    except KubeError as error:
+        return set(), dict.fromkeys(wanted, str(error))
+    missing = wanted - existing
+    errors: dict[str, str] = {}
+    if not options.create_namespaces:
+        return missing, {ns: f"namespace {ns} does not exist (namespace creation is off)" for ns in missing}
+    if not options.heal:
+        return missing, {}
+    for name in sorted(missing):
+        try:
+            kube.apply(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, options.field_manager
+            )
+        except KubeError as error:
+            errors[name] = str(error)
+    return (missing if options.dry_run else set()), errors
+
+
+# --- carrying out one unit's plan ---------------------------------------------------------------------
+
+
+def _is_generated_secret(obj: KubeObject | None) -> bool:
+    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+    return obj is not None and obj.get("kind") == "Secret" and GENERATED_SECRET_ANNOTATION in annotations
+
+
+def _never_update_generated_secrets(plan: UnitPlan) -> UnitPlan:
+    """A generated Secret is created once with a random value that Git does not hold: never rewritten."""
+    actions = tuple(
+        replace(a, action=Action.UNCHANGED, reason="generated secret: created once, never updated")
+        if a.action in (Action.UPDATE, Action.RECREATE) and _is_generated_secret(a.desired)
+        else a
+        for a in plan.actions
+    )
+    return replace(plan, actions=actions)
+
+
+def _with_generated_value(secret: KubeObject) -> KubeObject:
+    """The Secret with a fresh random token under the annotated key (the value is never logged)."""
+    key = str(secret["metadata"]["annotations"][GENERATED_SECRET_ANNOTATION])
+    token = base64.b64encode(secrets.token_urlsafe(32).encode()).decode()
+    return {**secret, "data": {**(secret.get("data") or {}), key: token}}
+
+
+def keeping_autoscaled_replicas(desired: KubeObject, live: KubeObject | None) -> KubeObject:
+    """`workerGroupSpecs` is an atomic list in KubeRay's CRD: applying it without the `replicas` left to the
+    autoscaler would reset each group to the CRD default (0). The live value is carried over, per group."""
+    if desired.get("kind") != "RayCluster" or live is None:
+        return desired
+    live_replicas = {
+        group.get("groupName"): group.get("replicas")
+        for group in (live.get("spec") or {}).get("workerGroupSpecs") or []
+        if isinstance(group, dict)
+    }
+    spec = desired.get("spec") or {}
+    groups = [
+        {**group, "replicas": live_replicas[group.get("groupName")]}
+        if "replicas" not in group and live_replicas.get(group.get("groupName")) is not None
+        else group
+        for group in spec.get("workerGroupSpecs") or []
+    ]
+    return {**desired, "spec": {**spec, "workerGroupSpecs": groups}} if groups else desired
+
+
+class _UnitRun:
+    """Executes one unit's plan, collecting errors instead of raising (one unit never stops another)."""
+
+    def __init__(
+        self,
+        kube: KubeApi,
+        plan: UnitPlan,
+        options: SyncOptions,
+        skip_namespaces: set[str],
+        delete_deadline: float,
+    ) -> None:
+        self.kube = kube
+        self.plan = plan
+        self.options = options
+        self.skip_namespaces = skip_namespaces  # dry run: namespaces that do not exist yet
+        self.delete_deadline = delete_deadline  # monotonic: the cycle's shared wait for deletions
+        self.errors: list[str] = []
+        self.failed: set[MemberRef] = set()
+        self.pending: dict[MemberRef, str] = {}
+        self.pruned: set[MemberRef] = set()
+        self.stored: dict[MemberRef, KubeObject | None] = {}  # live state after our writes
+
+    def run(self) -> None:
+        if not self._write_parent(self.plan.inventory, self.plan.parent_action):
+            # Without a widened inventory nothing may be applied: every write of the unit failed.
+            self.failed |= {planned.ref for planned in self.plan.actions if planned.action in WRITE_ACTIONS}
+            return
+        self._apply_all()
+        self._prune_all()
+        final = self.plan.final_inventory(self.pruned)
+        if final is None:
+            return
+        if self.plan.retired and not final.members:
+            self._delete_parent(final)
+        elif final != self.plan.inventory:
+            self._write_parent(final, Action.UPDATE)
+
+    def _sends(self, ref: MemberRef) -> bool:
+        return ref.namespace not in self.skip_namespaces
+
+    def _fail(self, ref: MemberRef, error: KubeError) -> None:
+        self.failed.add(ref)
+        self.errors.append(str(error))
+
+    def _write_parent(self, inventory: Inventory | None, action: Action) -> bool:
+        if inventory is None or action not in APPLY_ACTIONS or not self._sends(inventory.parent_ref):
+            return True
+        try:
+            self.kube.apply(inventory_parent(inventory), self.options.field_manager)
+        except KubeError as error:
+            self.errors.append(f"inventory of {self.plan.key}: {error}")
+            return False
+        return True
+
+    def _delete_parent(self, inventory: Inventory) -> None:
+        """A retired unit whose members are all gone: its parent goes too."""
+        try:
+            self.kube.delete(inventory_parent(inventory))
+        except KubeError as error:
+            self.errors.append(f"inventory of {self.plan.key}: {error}")
+
+    def _apply_all(self) -> None:
+        ordered = [a for a in ordered_for_apply(self.plan.actions) if self._sends(a.ref)]
+        recreate = [a for a in ordered if a.action is Action.RECREATE]
+        # All recreated objects go first (Pods are immutable); creation then follows apply order.
+        gone = self._delete_for_recreate(recreate)
+        for planned in ordered:
+            if planned.action is Action.RECREATE and planned.ref not in gone:
+                continue
+            assert planned.desired is not None
+            self._apply_one(planned, keeping_autoscaled_replicas(planned.desired, planned.live))
+
+    def _delete_for_recreate(self, recreate: list[PlannedAction]) -> set[MemberRef]:
+        """Delete every object to recreate at once, then wait for them together, within the cycle's
+        deadline. A dry run cannot create an object whose old self still exists: its recreate ends at the
+        (dry) delete."""
+        deleted: list[PlannedAction] = []
+        for planned in recreate:
+            assert planned.live is not None
+            try:
+                if not (planned.live.get("metadata") or {}).get("deletionTimestamp"):
+                    self.kube.delete(planned.live)
+            except KubeError as error:
+                self._fail(planned.ref, error)
+                continue
+            deleted.append(planned)
+        if self.kube.dry_run:
+            return set()
+        return self._wait_gone(deleted)
+
+    def _wait_gone(self, deleted: list[PlannedAction]) -> set[MemberRef]:
+        deadline = max(self.delete_deadline, time.monotonic() + MIN_DELETE_WAIT_SECONDS)
+        gone: set[MemberRef] = set()
+        waiting = deleted
+        while waiting:
+            still: list[PlannedAction] = []
+            for planned in waiting:
+                assert planned.live is not None
+                try:
+                    if self.kube.is_gone(planned.live):
+                        gone.add(planned.ref)
+                    else:
+                        still.append(planned)
+                except KubeError as error:
+                    self._fail(planned.ref, error)
+            waiting = still
+            if waiting and time.monotonic() >= deadline:
+                break
+            if waiting:
+                time.sleep(DELETE_POLL_SECONDS)
+        for planned in waiting:
+            self.pending[planned.ref] = f"{planned.ref} still terminating: created again by a later cycle"
+        return gone
+
+    def _apply_one(self, planned: PlannedAction, desired: KubeObject) -> None:
+        manager = self.options.field_manager
+        try:
+            if _is_generated_secret(desired):  # create-only: a POST never takes over an existing Secret
+                stored = self.kube.create(_with_generated_value(desired), manager)
+            else:
+                stored = self.kube.apply(desired, manager)
+        except KubeError as error:
+            self._fail(planned.ref, error)
+            return
+        if not self.options.dry_run:
+            self.stored[planned.ref] = stored
+
+    def _prune_all(self) -> None:
+        for planned in ordered_for_prune(self.plan.actions):
+            assert planned.live is not None
+            try:
+                self.kube.delete(planned.live)
+            except KubeError as error:
+                self._fail(planned.ref, error)
+                continue
+            self.pruned.add(planned.ref)
+            if not self.options.dry_run:
+                self.stored[planned.ref] = None
+
+
+# --- the cycle ----------------------------------------------------------------------------------------
+
+
+def _live_after(
+    live: Mapping[MemberRef, KubeObject], stored: Mapping[MemberRef, KubeObject | None]
+) -> dict[MemberRef, KubeObject]:
+    """Live state after our writes, from the API server's answers (no second LIST)."""
+    after = dict(live)
+    for ref, obj in stored.items():
+        if obj is None:
+            after.pop(ref, None)
+        else:
+            after[ref] = obj
+    return after
+
+
+def _by_applyset(live: Iterable[KubeObject]) -> dict[str, list[KubeObject]]:
+    """Live objects grouped by their ApplySet label, so each unit's orphan check sees only its own."""
+    grouped: dict[str, list[KubeObject]] = {}
+    for obj in live:
+        label = ((obj.get("metadata") or {}).get("labels") or {}).get(PART_OF_LABEL)
+        if label:
+            grouped.setdefault(str(label), []).append(obj)
+    return grouped
+
+
+def _failed_unit(key: UnitKey, source: str, message: str, plan: UnitPlan | None = None) -> UnitResult:
+    """A unit that could not be carried out at all: nothing of it was applied or pruned."""
+    drift = UnitDrift(key, source, (), None, (Problem(source, message, object=f"unit {key}"),))
+    counts = plan.counts(action.ref for action in plan.actions) if plan else Counts(failed=1)
+    return UnitResult(key, counts, (message,), drift, _changes(plan) if plan else ())
+
+
+def _blocked_by(
+    scopes: Iterable[Scope], list_errors: Mapping[Scope, str], ns_errors: Mapping[str, str]
+) -> str:
+    """Why a unit cannot proceed: a LIST it needs failed, or its namespace is missing."""
+    reasons = {list_errors[s] for s in scopes if s in list_errors} | {
+        ns_errors[s[2]] for s in scopes if s[2] in ns_errors
+    }
+    return "; ".join(sorted(reasons))
+
+
+def sync_state(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResult:
+    """One cycle. API errors never raise: they end up on the units they concern. A dry run goes through a
+    dry-run client and a no-heal run through one that refuses every write, whatever the code below does;
+    `Fenced` (this replica may no longer write) aborts the cycle."""
+    if options.source_id:
+        state = replace(state, source_id=options.source_id)
+    if options.dry_run:
+        kube = kube.with_writes(dry_run=True)
+    if not options.heal:
+        kube = kube.with_writes(check=_observe_only)
+    with gc_paused():  # the cycle holds every listed object: GC passes over them would cost seconds
+        return _sync(state, kube, options)
+
+
+def _observe_only() -> None:
+    raise Fenced("a no-heal cycle observes only: no write may be sent")
+
+
+def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResult:
+    before = kube.requests
+    delete_deadline = time.monotonic() + options.delete_wait
+    sources = {unit.key: unit.source for unit in state.units}
+    try:
+        inventories, broken = _read_inventories(kube, state)
+    except KubeError as error:
+        # Without the inventories nothing can be pruned safely, nor applied without being recorded.
+        failed = [_failed_unit(key, sources[key], f"reading inventories: {error}") for key in sorted(sources)]
+        return _result(failed, "", kube, before)
+    units = {unit.key: unit for unit in state.units if unit.key not in broken}
+    namespaces = {
+        ref.namespace
+        for unit in units.values()
+        if unit.ok
+        for ref in map(MemberRef.from_object, unit.objects)
+    }
+    missing, ns_errors = _ensure_namespaces(kube, namespaces - {""}, options)
+    scopes = {key: _unit_scopes(units.get(key), inventories.get(key)) for key in {*units, *inventories}}
+    live, list_errors = _list_live(kube, set().union(*scopes.values()))
+    plan = plan_state(
+        replace(state, units=tuple(units.values())),
+        live,
+        inventories,
+        options.allow_empty_prune,
+        options.adopt,
+    )
+
+    results = {key: _failed_unit(key, sources.get(key, ""), message) for key, message in broken.items()}
+    runnable: list[UnitPlan] = []
+    for unit_plan in map(_never_update_generated_secrets, plan.units):
+        blocked = _blocked_by(scopes.get(unit_plan.key, set()), list_errors, ns_errors)
+        if blocked and unit_plan.ok:
+            results[unit_plan.key] = _failed_unit(unit_plan.key, unit_plan.source, blocked, unit_plan)
+        else:
+            runnable.append(unit_plan)
+    runs = {
+        p.key: _UnitRun(kube, p, options, missing, delete_deadline)
+        for p in runnable
+        if p.ok and p.has_writes and options.heal
+    }
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        list(pool.map(_UnitRun.run, runs.values()))
+
+    ours = _by_applyset(live.values())
+    for unit_plan in runnable:
+        run = runs.get(unit_plan.key)
+        after = _live_after(live, run.stored) if run else live
+        unit = units.get(unit_plan.key) or RenderedUnit(unit_plan.key, unit_plan.source)
+        applyset = unit_applyset_id(unit_plan.key.name, unit_plan.key.namespace)
+        drift = unit_drift(unit, after, unit_plan.inventory, ours.get(applyset, ()))
+        errors = tuple(run.errors) if run else tuple(str(problem) for problem in unit_plan.problems)
+        counts = unit_plan.counts(run.failed, run.pending) if run else unit_plan.counts()
+        pending = (
+            tuple(run.pending[ref] for ref in sorted(run.pending, key=MemberRef.sort_key)) if run else ()
+        )
+        results[unit_plan.key] = UnitResult(
+            unit_plan.key, counts, errors, drift, _changes(unit_plan), pending
+        )
+    return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
+
+
+def _result(units: list[UnitResult], held: str, kube: KubeApi, before: Mapping[str, int]) -> SyncResult:
+    sent = since(before, kube.requests)
+    return SyncResult(tuple(units), held, sent, RequestCounter.writes_in(sent))

@@ -1,0 +1,275 @@
+"""One repository cycle: fetch -> desired state -> optional apply -> report files -> commit-back.
+
+The shell around the pure core for one repo: `sync --once` runs it once, the controller on every poll. A cycle
+whose fingerprint (sources, settings, cluster state) equals the previous one is skipped before rendering, so
+the controller's own commits, which touch only the output directories, never cause another render.
+
+While the remote is unreachable a cycle goes on with the revision it last fetched: it renders and applies
+(so each new cluster epoch still heals drift) but commits nothing; its fingerprint says so, and the first
+cycle after the remote is back runs in full and commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+
+from gitops_ray.edge.fencing import WriteCheck, unfenced
+from gitops_ray.edge.git import (
+    Checkout,
+    CommitBack,
+    GitSource,
+    Outputs,
+    Publication,
+    RemoteUnavailable,
+    RepoSettings,
+)
+from gitops_ray.model.ownership import source_identity
+from gitops_ray.model.units import DesiredState, Problem, UnitKey
+from gitops_ray.report.files import output_files
+from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
+from gitops_ray.source.desired import desired_state
+
+if TYPE_CHECKING:
+    from gitops_ray.edge.apply import SyncOptions, SyncResult
+    from gitops_ray.edge.kube import KubeApi
+    from gitops_ray.observe.drift import UnitDrift
+
+log = structlog.get_logger(__name__)
+
+KubeFactory = Callable[[], "KubeApi"]
+"""Opens the cluster connection; only called when a cycle applies."""
+
+
+@dataclass(frozen=True)
+class CycleFingerprint:
+    """What a cycle's result depends on: `sources` the source path and the repo config (output directories
+    excluded), `config` the controller-side settings, `cluster` the caller's cluster-state token, `offline`
+    whether the remote was unreachable (nothing was committed, so the first cycle after it is back runs)."""
+
+    sources: str
+    config: str
+    cluster: str
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """One unit as the cycle saw it: how many objects it wants, and what is wrong with it."""
+
+    key: UnitKey
+    source: str
+    target: str
+    objects: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """The outcome of one cycle. `fingerprint`: pass it as `previous` to the next cycle (None when the apply
+    failed somewhere, so the next cycle retries even if nothing changed); `skipped`: nothing to do (same
+    fingerprint as `previous`); `sync`: what the apply did (None when not applying); `publication`: the
+    pushed commit (None when the outputs did not change or the cycle was skipped); `problems`: bad input;
+    `offline`: why the remote was unreachable when the cycle went on with the last fetched revision (nothing
+    was committed), None when it was reachable."""
+
+    revision: str
+    fingerprint: CycleFingerprint | None
+    skipped: bool
+    sync: SyncResult | None = None
+    publication: Publication | None = None
+    problems: tuple[Problem, ...] = ()
+    units: tuple[UnitSummary, ...] = ()
+    offline: str | None = None
+
+    @property
+    def committed(self) -> str | None:
+        return self.publication.commit if self.publication else None
+
+
+def run_repo_cycle(
+    settings: RepoSettings,
+    *,
+    options: SourceOptions | None = None,
+    kube_factory: KubeFactory | None = None,
+    sync_options: SyncOptions | None = None,
+    previous: CycleFingerprint | None = None,
+    cluster_token: str = "",
+    check: WriteCheck = unfenced,
+) -> CycleResult:
+    """Run one cycle for `settings.url`; raises GitSourceError (remote, ref, push) or ConfigError.
+
+    `options` replaces the repo's own `gitops-ray.yaml` (None: read it from each checkout); `settings.path`
+    overrides its path. With `kube_factory` the desired state is applied (`edge.apply`) and drift is
+    reported; without it the cycle renders and commits back only. A failure leaves the remote as it was.
+    An unreachable remote raises RemoteUnavailable only when no revision of the ref was ever fetched;
+    otherwise the cycle goes on offline with the last fetched one (`CycleResult.offline`).
+    `check` runs before every cluster write and every push; `Fenced` from it aborts the cycle.
+    """
+    applying = kube_factory is not None
+    empty_prune = sync_options.allow_empty_prune if sync_options is not None else False
+    with GitSource(settings) as source:
+        checkout, offline = _checkout(source)
+        commit_back = CommitBack(source, check=check)
+        commit_back.branch_for(checkout)  # fail before applying when there is nowhere to commit back
+        source_options = _source_options(checkout, settings, options)
+        fingerprint = CycleFingerprint(
+            sources=_sources_digest(source, checkout.revision, source_options),
+            config=_digest(repr((settings, options, sync_options, applying))),
+            cluster=cluster_token,
+            offline=offline is not None,
+        )
+        if _unchanged(fingerprint, previous):
+            log.info("cycle.skipped", url=source.display_url, revision=checkout.revision)
+            return CycleResult(checkout.revision, previous, skipped=True, offline=offline)
+        state = _desired_state(checkout, settings, source_options)
+        sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
+        drift = {unit.key: unit.drift for unit in sync.units} if sync is not None else None
+
+        def recompute(head: Checkout) -> Outputs | None:
+            """Outputs for a newer remote head; its drift is unknown until the next cycle applies it."""
+            head_options = _source_options(head, settings, options)
+            if _sources_digest(source, head.revision, head_options) == fingerprint.sources:
+                return None
+            head_state = _desired_state(head, settings, head_options)
+            return _outputs(head_state, None, head_options, head.worktree, empty_prune)
+
+        publication = None
+        if offline is None:
+            outputs = _outputs(
+                state, drift, source_options, commit_back.previous_outputs(checkout), empty_prune
+            )
+            publication = commit_back.publish(outputs, checkout, recompute)
+    problems = state.problems + _emptiness(state, source_options)
+    log.info(
+        "cycle.done",
+        url=source.display_url,
+        revision=checkout.revision,
+        units=len(state.units),
+        problems=len(problems),
+        commit=publication.commit if publication else None,
+        offline=offline is not None,
+    )
+    return CycleResult(
+        revision=checkout.revision,
+        fingerprint=fingerprint if sync is None or sync.ok else None,
+        skipped=False,
+        sync=sync,
+        publication=publication,
+        problems=problems,
+        units=tuple(
+            UnitSummary(unit.key, unit.source, unit.target, len(unit.objects), unit.problems)
+            for unit in state.units
+        ),
+        offline=offline,
+    )
+
+
+def _unchanged(fingerprint: CycleFingerprint, previous: CycleFingerprint | None) -> bool:
+    """Nothing to do: the same fingerprint, or, offline, what a cycle with the remote reachable already
+    did and committed (then `previous` stays, so a remote that comes back changes nothing either)."""
+    if previous is None:
+        return False
+    return fingerprint == previous or (
+        fingerprint.offline and replace(fingerprint, offline=False) == previous
+    )
+
+
+def _checkout(source: GitSource) -> tuple[Checkout, str | None]:
+    """The fetched ref, or, while the remote is unreachable, the revision last fetched with the reason.
+    Without any earlier fetch there is nothing to go on: RemoteUnavailable."""
+    try:
+        return source.sync(), None
+    except RemoteUnavailable as error:
+        last = source.last_fetched()
+        if last is None:
+            raise
+        log.warning(
+            "git.unreachable",
+            url=source.display_url,
+            error=str(error),
+            revision=last.revision,
+            action="applying the last fetched revision; nothing is committed until the remote is back",
+        )
+        return last, str(error)
+
+
+def _source_options(
+    checkout: Checkout, settings: RepoSettings, options: SourceOptions | None
+) -> SourceOptions:
+    chosen = options if options is not None else read_repo_config(checkout.worktree)
+    return chosen if settings.path is None else replace(chosen, path=settings.path)
+
+
+def _desired_state(checkout: Checkout, settings: RepoSettings, options: SourceOptions) -> DesiredState:
+    """The desired state of a checkout, owned by `<repository URL>#<cluster path>`: the same identity
+    whichever cache directory or replica renders it, and the one `sync --once` gives a clone of it."""
+    return desired_state(checkout.worktree, options, source_identity(settings.url, options.path))
+
+
+def _sources_digest(source: GitSource, revision: str, options: SourceOptions) -> str:
+    return source.tree_digest(
+        revision, (options.path, REPO_CONFIG_FILE), (options.rendered_dir, options.drift_dir)
+    )
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _outputs(
+    state: DesiredState,
+    drift: Mapping[UnitKey, UnitDrift] | None,
+    options: SourceOptions,
+    previous_tree: Path | None,
+    allow_empty_prune: bool,
+) -> Outputs:
+    """The output files; the previous commit's rendered files (in `previous_tree`) keep held clusters."""
+    files = output_files(
+        state,
+        drift,
+        rendered_dir=options.rendered_dir,
+        drift_dir=options.drift_dir,
+        previous=_rendered_files_in(previous_tree, options.rendered_dir) if previous_tree else {},
+        allow_empty_prune=allow_empty_prune,
+    )
+    return Outputs(files, (options.rendered_dir, options.drift_dir))
+
+
+def _rendered_files_in(tree: Path, rendered_dir: str) -> dict[str, bytes]:
+    """`<rendered_dir>/<namespace>/<name>.yaml` files of a work tree by repo-relative path. Symbolic links
+    are skipped: whatever they point at must never be copied into a commit."""
+    root = tree / rendered_dir
+    if root.is_symlink() or not root.is_dir() or not root.resolve().is_relative_to(tree.resolve()):
+        return {}
+    return {
+        f"{rendered_dir}/{path.parent.name}/{path.name}": path.read_bytes()
+        for path in sorted(root.glob("*/*.yaml"))
+        if not path.is_symlink() and not path.parent.is_symlink() and path.is_file()
+    }
+
+
+def _emptiness(state: DesiredState, options: SourceOptions) -> tuple[Problem, ...]:
+    """A source that yields no unit at all is reported (and, per DESIGN, prunes nothing by itself)."""
+    if state.units or state.broken_sources:
+        return ()
+    message = "no cluster files found: nothing rendered, and nothing is pruned unless explicitly allowed"
+    return (Problem(file=options.path, message=message),)
+
+
+def _apply(
+    state: DesiredState, kube_factory: KubeFactory, sync_options: SyncOptions | None, check: WriteCheck
+) -> SyncResult:
+    """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client)."""
+    from gitops_ray.edge.apply import SyncOptions, sync_state
+
+    return sync_state(state, kube_factory().with_writes(check=check), sync_options or SyncOptions())

@@ -1,8 +1,0 @@
-"""The Kubernetes edge: the only package that talks to an API server (the pure core never imports it)."""
-
-from gitops_ray.kube.api import KubeApi, gc_paused
-from gitops_ray.kube.client import WRITE_THREADS, connect
-from gitops_ray.kube.counting import RequestCounter
-from gitops_ray.kube.errors import KubeError
-
-__all__ = ["WRITE_THREADS", "KubeApi", "KubeError", "RequestCounter", "connect", "gc_paused"]

@@ -1,0 +1,1 @@
+"""Observe: how the live cluster stands against Git (drift, health). Pure."""

@@ -1,0 +1,393 @@
+"""Drift and health of a unit: how the live cluster differs from what Git asks for, as data and Markdown.
+
+Pure: the apply engine reads live objects, this module judges them. Reports are deterministic (no
+timestamps, stable order) because they are committed to Git and an unchanged world must make no commit.
+Secret values never appear: compare redacts them before they reach a FieldDiff.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.ownership import FIELD_MANAGER, is_ours, prune_disabled, unit_applyset_id
+from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
+from gitops_ray.reconcile.compare import (
+    FieldDiff,
+    comparable_form,
+    fields_leaves,
+    managed_fields,
+    object_diffs,
+    object_leaves,
+)
+from gitops_ray.reconcile.inventory import Inventory, MemberRef, natural_name_key
+from gitops_ray.reconcile.plan import (
+    NODE_TYPE_LABEL,
+    STAMP_ANNOTATIONS,
+    SYSTEM_MANAGERS,
+    SpecHashes,
+    conflict_reason,
+    label_of,
+    matches_last_apply,
+    stamp,
+    terminated_pod,
+)
+
+__all__ = [
+    "DRIFT_STATES",
+    "FieldDiff",
+    "Health",
+    "ObjectDrift",
+    "UnitDrift",
+    "drift_summary",
+    "foreign_managers",
+    "object_drift",
+    "unit_drift",
+]
+
+DriftState = Literal["missing", "terminated", "differs", "foreign", "orphan", "conflict", "in-sync"]
+DRIFT_STATES: tuple[DriftState, ...] = (
+    "missing",
+    "terminated",
+    "differs",
+    "foreign",
+    "orphan",
+    "conflict",
+    "in-sync",
+)
+_STAMP_PATHS = frozenset(f'metadata.annotations["{name}"]' for name in STAMP_ANNOTATIONS)
+_MARKDOWN_VALUE_LIMIT = 80
+
+
+@dataclass(frozen=True)
+class ObjectDrift:
+    """How one object stands: `diffs` for "differs"; `managers` are other field managers of fields we set."""
+
+    ref: MemberRef
+    state: DriftState
+    diffs: tuple[FieldDiff, ...] = ()
+    managers: tuple[str, ...] = ()
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "apiVersion": self.ref.api_version,
+            "kind": self.ref.kind,
+            "namespace": self.ref.namespace,
+            "name": self.ref.name,
+            "state": self.state,
+            "reason": self.reason,
+            "managers": list(self.managers),
+            "diffs": [diff.as_dict() for diff in self.diffs],
+        }
+
+
+@dataclass(frozen=True)
+class Health:
+    """Readiness as Pod conditions (or, for the `raycluster` target, the RayCluster status) report it.
+    `head_ready` is None when the unit has no head to be ready; `pending` names the Pods not Ready."""
+
+    head_ready: bool | None
+    workers_ready: int
+    workers_desired: int
+    pending: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "head_ready": self.head_ready,
+            "workers_ready": self.workers_ready,
+            "workers_desired": self.workers_desired,
+            "pending": list(self.pending),
+        }
+
+    def text(self) -> str:
+        head = {True: "head ready", False: "head not ready", None: "no head"}[self.head_ready]
+        line = f"{head}; workers {self.workers_ready}/{self.workers_desired} ready"
+        return line + (f"; not ready: {', '.join(self.pending)}" if self.pending else "")
+
+
+@dataclass(frozen=True)
+class UnitDrift:
+    """Drift, health and problems of one unit. `health` None: the unit was not compared with a cluster
+    (render-only runs), so neither drift nor health is known."""
+
+    key: UnitKey
+    source: str
+    objects: tuple[ObjectDrift, ...]
+    health: Health | None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def in_sync(self) -> bool:
+        return self.status == "in-sync"
+
+    @property
+    def status(self) -> str:
+        """`broken` (problems), `unknown` (not compared), `drifted` or `in-sync`."""
+        if self.problems:
+            return "broken"
+        if self.health is None:
+            return "unknown"
+        return "in-sync" if all(obj.state == "in-sync" for obj in self.objects) else "drifted"
+
+    def state_counts(self) -> dict[str, int]:
+        """Objects per state, in DRIFT_STATES order, states with no object left out."""
+        counts = {state: sum(1 for obj in self.objects if obj.state == state) for state in DRIFT_STATES}
+        return {state: count for state, count in counts.items() if count}
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready; lists only objects that are not in sync (the counts cover the rest)."""
+        return {
+            "cluster": str(self.key),
+            "namespace": self.key.namespace,
+            "name": self.key.name,
+            "source": self.source,
+            "status": self.status,
+            "counts": self.state_counts(),
+            "objects": [obj.as_dict() for obj in self.objects if obj.state != "in-sync"],
+            "health": self.health.as_dict() if self.health else None,
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
+
+    def to_markdown(self) -> str:
+        counts = ", ".join(f"{count} {state}" for state, count in self.state_counts().items())
+        lines = [
+            f"# Drift: {self.key}",
+            "",
+            f"Source: `{self.source}`",
+            "",
+            f"**Status: {self.status}**" + (f" ({counts})" if counts else ""),
+            "",
+        ]
+        rows = [row for obj in self.objects if obj.state != "in-sync" for row in _markdown_rows(obj)]
+        if rows:
+            lines += [
+                "| Object | State | Field | Desired | Live |",
+                "| --- | --- | --- | --- | --- |",
+                *rows,
+                "",
+            ]
+        health = self.health.text() if self.health else "unknown (not compared with a cluster)"
+        lines += [f"**Health:** {health}", ""]
+        if self.problems:
+            lines += ["## Problems", "", *(f"- {_escape(str(problem))}" for problem in self.problems), ""]
+        return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown_value(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+    if len(text) > _MARKDOWN_VALUE_LIMIT:
+        text = text[: _MARKDOWN_VALUE_LIMIT - 1] + "…"
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return _escape(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def _markdown_rows(obj: ObjectDrift) -> list[str]:
+    state = obj.state + (f" ({', '.join(obj.managers)})" if obj.managers else "")
+    head = f"| {_escape(str(obj.ref))} | {_escape(state)} "
+    if not obj.diffs:
+        return [head + f"| {_escape(obj.reason)} | | |"]
+    return [
+        head + f"| `{_escape(diff.path)}` | {_markdown_value(diff.desired)} | {_markdown_value(diff.live)} |"
+        for diff in obj.diffs
+    ]
+
+
+# --- judging objects ----------------------------------------------------------------------------------
+
+
+def foreign_managers(live: KubeObject, desired: KubeObject | None = None) -> list[str]:
+    """Field managers other than gitops-ray that own fields gitops-ray sets, sorted.
+
+    "Fields gitops-ray sets" are those of `desired` when given, plus those our own managedFields entry
+    still holds: pass `desired`, because a manager that changed a field also took it away from us. The
+    cluster's own bookkeeping (kube-controller-manager, kubelet, ...) and status-only writes are ignored.
+    """
+    ours = {leaf for fields in managed_fields(live, FIELD_MANAGER) for leaf in fields_leaves(fields)}
+    if desired is not None:
+        ours.update(object_leaves(comparable_form(desired)))
+    ancestors = {leaf[:depth] for leaf in ours for depth in range(1, len(leaf))}
+    found = set()
+    for entry in (live.get("metadata") or {}).get("managedFields") or []:
+        manager = str(entry.get("manager") or "(unnamed)")
+        if manager == FIELD_MANAGER or manager in SYSTEM_MANAGERS:
+            continue
+        for leaf in fields_leaves(entry.get("fieldsV1") or {}):
+            if leaf[:1] == ("f:status",):
+                continue
+            if (
+                leaf in ours
+                or leaf in ancestors
+                or any(leaf[:depth] in ours for depth in range(1, len(leaf)))
+            ):
+                found.add(manager)
+                break
+    return sorted(found)
+
+
+def object_drift(
+    desired: KubeObject, live: KubeObject | None, applyset: str, hashes: SpecHashes | None = None
+) -> ObjectDrift:
+    """Judge one desired object against its live copy (`hashes`: a memo shared across one unit)."""
+    ref = MemberRef.from_object(desired)
+    if live is None:
+        return ObjectDrift(ref, "missing", reason="not in the cluster")
+    if not is_ours(live, applyset):
+        return ObjectDrift(ref, "conflict", reason=conflict_reason(live))
+    terminated = terminated_pod(live)
+    if terminated:
+        return ObjectDrift(ref, "terminated", reason=terminated)
+    stamped = stamp(desired, hashes)
+    if matches_last_apply(stamped, live):
+        return ObjectDrift(ref, "in-sync")
+    diffs = tuple(diff for diff in object_diffs(stamped, live) if diff.path not in _STAMP_PATHS)
+    managers = tuple(foreign_managers(live, stamped))
+    if diffs:
+        return ObjectDrift(ref, "differs", diffs, managers)
+    if managers:
+        return ObjectDrift(ref, "foreign", (), managers, "other field managers own fields gitops-ray sets")
+    return ObjectDrift(ref, "in-sync")
+
+
+def _leftover_drift(ref: MemberRef, live: KubeObject) -> ObjectDrift:
+    why = "prune disabled by annotation" if prune_disabled(live) else "pruned by the next sync"
+    return ObjectDrift(ref, "orphan", reason=f"no longer desired; {why}")
+
+
+# --- health -------------------------------------------------------------------------------------------
+
+
+def _condition_true(obj: KubeObject, condition: str) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(
+        isinstance(item, dict) and item.get("type") == condition and item.get("status") == "True"
+        for item in conditions
+    )
+
+
+def pod_health(pods: Iterable[tuple[MemberRef, str | None]], live: Mapping[MemberRef, KubeObject]) -> Health:
+    """Health from the Pods a unit expects, each given with its `ray.io/node-type` (head or worker)."""
+    head_ready: bool | None = None
+    workers_ready = workers_desired = 0
+    pending = []
+    for ref, node_type in sorted(pods, key=lambda pod: natural_name_key(pod[0].name)):
+        obj = live.get(ref)
+        ready = obj is not None and _condition_true(obj, "Ready")
+        if not ready:
+            pending.append(ref.name)
+        if node_type == "head":
+            head_ready = ready if head_ready is None else head_ready and ready
+        else:
+            workers_desired += 1
+            workers_ready += ready
+    return Health(head_ready, workers_ready, workers_desired, tuple(pending))
+
+
+def raycluster_health(raycluster: KubeObject | None) -> Health:
+    """Health of a cluster run by KubeRay, from the RayCluster status the operator writes."""
+    if raycluster is None:
+        return Health(False, 0, 0)
+    status = raycluster.get("status") or {}
+    return Health(
+        _condition_true(raycluster, "HeadPodReady"),
+        int(status.get("readyWorkerReplicas") or 0),
+        int(status.get("desiredWorkerReplicas") or 0),
+    )
+
+
+def unit_health(objects: Iterable[KubeObject], live: Mapping[MemberRef, KubeObject]) -> Health:
+    """Health of the objects a unit wants: its RayCluster's status if it applies one, else its Pods'."""
+    wanted = list(objects)
+    for obj in wanted:
+        if obj.get("kind") == "RayCluster":
+            return raycluster_health(live.get(MemberRef.from_object(obj)))
+    return pod_health(
+        (
+            (MemberRef.from_object(obj), label_of(obj, NODE_TYPE_LABEL))
+            for obj in wanted
+            if obj.get("kind") == "Pod"
+        ),
+        live,
+    )
+
+
+def _inventory_health(inventory: Inventory | None, live: Mapping[MemberRef, KubeObject]) -> Health:
+    """For a unit with problems (nothing desired is known): the Pods it last applied."""
+    pods = [ref for ref in (inventory.members if inventory else ()) if ref.kind == "Pod"]
+    return pod_health(((ref, label_of(live.get(ref) or {}, NODE_TYPE_LABEL)) for ref in pods), live)
+
+
+# --- units --------------------------------------------------------------------------------------------
+
+
+def unit_drift(
+    unit: RenderedUnit,
+    live: Mapping[MemberRef, KubeObject],
+    inventory: Inventory | None,
+    all_live_ours: Iterable[KubeObject] = (),
+) -> UnitDrift:
+    """Drift of one unit: each desired object judged, inventory members no longer desired but still live,
+    and orphans (live objects with this unit's ApplySet label that its inventory does not list)."""
+    if not unit.ok:
+        return UnitDrift(unit.key, unit.source, (), _inventory_health(inventory, live), unit.problems)
+    applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
+    hashes = SpecHashes()
+    judged: dict[MemberRef, ObjectDrift] = {}
+    for obj in unit.objects:
+        ref = MemberRef.from_object(obj)
+        judged[ref] = object_drift(obj, live.get(ref), applyset, hashes)
+    members = inventory.members if inventory else frozenset()
+    for ref in members - judged.keys():
+        leftover = live.get(ref)
+        if leftover is not None and is_ours(leftover, applyset):
+            judged[ref] = _leftover_drift(ref, leftover)
+    for obj in all_live_ours:
+        ref = MemberRef.from_object(obj)
+        if ref not in judged and ref not in members and is_ours(obj, applyset):
+            judged[ref] = ObjectDrift(
+                ref, "orphan", reason="carries this unit's labels but is not in its inventory: never pruned"
+            )
+    objects = tuple(sorted(judged.values(), key=lambda drift: drift.ref.sort_key()))
+    return UnitDrift(unit.key, unit.source, objects, unit_health(unit.objects, live))
+
+
+def drift_summary(drifts: Iterable[UnitDrift]) -> dict[str, Any]:
+    """`drift/summary.json`: totals, then one line per cluster sorted by namespace/name."""
+    units = sorted(drifts, key=lambda drift: drift.key)
+    objects = {state: sum(unit.state_counts().get(state, 0) for unit in units) for state in DRIFT_STATES}
+    healths = [unit.health for unit in units if unit.health is not None]
+    heads = [health.head_ready for health in healths if health.head_ready is not None]
+    return {
+        "clusters": len(units),
+        "in_sync": sum(1 for unit in units if unit.status == "in-sync"),
+        "drifted": sum(1 for unit in units if unit.status == "drifted"),
+        "broken": sum(1 for unit in units if unit.status == "broken"),
+        "unknown": sum(1 for unit in units if unit.status == "unknown"),
+        "objects": objects,
+        "health": {
+            "heads_ready": sum(1 for ready in heads if ready),
+            "heads": len(heads),
+            "workers_ready": sum(health.workers_ready for health in healths),
+            "workers_desired": sum(health.workers_desired for health in healths),
+        },
+        "units": [
+            {
+                "cluster": str(unit.key),
+                "source": unit.source,
+                "status": unit.status,
+                "counts": unit.state_counts(),
+                "health": unit.health.as_dict() if unit.health else None,
+            }
+            for unit in units
+        ],
+    }

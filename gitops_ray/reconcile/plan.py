@@ -1,0 +1,591 @@
+"""Planning: desired objects + live objects + inventory -> one action per object, and nothing else.
+
+Pure, so that what a sync would do can be shown (dry-run, `diff`) and tested without a cluster. The plan
+decides; the apply engine only carries it out in `ordered_for_apply` / `ordered_for_prune` order.
+
+Safety rules encoded here: an object with our name that does not carry this unit's labels is never
+overwritten or deleted (CONFLICT / KEEP); a unit with problems is neither applied nor pruned; an
+inventory whose unit left the source is pruned whole unless its file is broken or the whole source
+came back empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Any
+
+from gitops_ray.model.objects import KubeObject, kind_rank
+from gitops_ray.model.ownership import (
+    CLUSTER_LABEL,
+    FIELD_MANAGER,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    PART_OF_LABEL,
+    SPEC_HASH_ANNOTATION,
+    canonical_json,
+    is_ours,
+    prune_disabled,
+    spec_hash,
+    unit_applyset_id,
+)
+from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
+from gitops_ray.reconcile.compare import differing_paths, display_path
+from gitops_ray.reconcile.inventory import Inventory, MemberRef, natural_name_key, widen
+
+APPLIED_HASH_ANNOTATION = "gitops-ray.io/applied-hash"
+STAMP_ANNOTATIONS = (APPLIED_HASH_ANNOTATION, SPEC_HASH_ANNOTATION)
+NODE_TYPE_LABEL = "ray.io/node-type"
+
+# Managers whose writes are the cluster's own bookkeeping, never a user's change to our fields.
+SYSTEM_MANAGERS = frozenset({"kube-controller-manager", "kube-scheduler", "kubelet", "kube-apiserver"})
+_SELECTOR_IMMUTABLE_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
+_DRIFT_PATHS_SHOWN = 3
+
+
+class Action(StrEnum):
+    """What the engine does with one object (or, for CONFLICT/KEEP/SKIP, deliberately does not do)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    RECREATE = "recreate"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    PRUNE = "prune"
+    KEEP = "keep"
+    SKIP = "skip"
+
+
+WRITE_ACTIONS = frozenset({Action.CREATE, Action.UPDATE, Action.RECREATE, Action.PRUNE})
+APPLY_ACTIONS = frozenset({Action.CREATE, Action.UPDATE, Action.RECREATE})
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """What to do with one object and why. `desired` is the stamped object to apply (None for prune
+    candidates); `live` is the object as read from the cluster (None when absent)."""
+
+    action: Action
+    ref: MemberRef
+    reason: str
+    desired: KubeObject | None = None
+    live: KubeObject | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Per-unit (or total) figures for the CLI summary."""
+
+    created: int = 0
+    updated: int = 0
+    recreated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    pruned: int = 0
+    kept: int = 0
+    skipped: int = 0
+    failed: int = 0
+    pending: int = 0  # recreates whose old object was still terminating when the cycle's wait ended
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_COUNTED_AS = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.RECREATE: "recreated",
+    Action.UNCHANGED: "unchanged",
+    Action.CONFLICT: "conflicts",
+    Action.PRUNE: "pruned",
+    Action.KEEP: "kept",
+    Action.SKIP: "skipped",
+}
+
+
+def count_actions(
+    actions: Iterable[PlannedAction], failed: Iterable[MemberRef] = (), pending: Iterable[MemberRef] = ()
+) -> Counts:
+    """Tally actions; a ref in `failed` (its write failed) counts as failed instead of its action, one in
+    `pending` (a recreate still waiting for its old object to go) as pending."""
+    failures, waiting = frozenset(failed), frozenset(pending)
+    tally = dict.fromkeys((f.name for f in fields(Counts)), 0)
+    for planned in actions:
+        if planned.ref in failures and planned.action in WRITE_ACTIONS:
+            tally["failed"] += 1
+        elif planned.ref in waiting and planned.action is Action.RECREATE:
+            tally["pending"] += 1
+        else:
+            tally[_COUNTED_AS[planned.action]] += 1
+    return Counts(**tally)
+
+
+@dataclass(frozen=True)
+class UnitPlan:
+    """The plan for one unit. `inventory` is what the parent must record before anything is applied
+    (previous members plus every desired object we own or create); `parent_action` says whether that
+    needs a write. `released` are members to forget after the cycle (gone, or no longer ours). A
+    `retired` unit left the source: once its inventory is empty the parent itself is deleted."""
+
+    key: UnitKey
+    source: str
+    actions: tuple[PlannedAction, ...]
+    inventory: Inventory | None
+    parent_action: Action
+    released: frozenset[MemberRef] = frozenset()
+    problems: tuple[Problem, ...] = ()
+    retired: bool = False
+    held: str = ""  # why prunes this unit would make are held this cycle
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def has_writes(self) -> bool:
+        return (
+            any(planned.action in WRITE_ACTIONS for planned in self.actions)
+            or self.parent_action in APPLY_ACTIONS
+            or bool(self.released)
+        )
+
+    def counts(self, failed: Iterable[MemberRef] = (), pending: Iterable[MemberRef] = ()) -> Counts:
+        return count_actions(self.actions, failed, pending)
+
+    def final_inventory(self, pruned: Iterable[MemberRef]) -> Inventory | None:
+        """The inventory after prune: deleted and released members go; a failed delete (not in `pruned`)
+        stays, so the next cycle tries again."""
+        if self.inventory is None:
+            return None
+        gone = frozenset(pruned) | self.released
+        return replace(self.inventory, members=self.inventory.members - gone)
+
+
+@dataclass(frozen=True)
+class StatePlan:
+    """Plans for every unit of a source, plus every inventory of it whose unit is gone. `prune_held` says
+    why nothing was pruned (a broken file, or a source that came back empty)."""
+
+    units: tuple[UnitPlan, ...]
+    prune_held: str = ""
+
+    @property
+    def has_writes(self) -> bool:
+        return any(unit.has_writes for unit in self.units)
+
+    def counts(self, failed: Iterable[MemberRef] = ()) -> Counts:
+        failures = frozenset(failed)
+        return sum((unit.counts(failures) for unit in self.units), Counts())
+
+
+# --- stamping -----------------------------------------------------------------------------------------
+
+
+class SpecHashes:
+    """Spec hashes memoized for one planning pass.
+
+    Render gives the Pods of a worker group one shared (read-only) spec object, so hashing each spec
+    once instead of once per Pod is what keeps stamping thousands of Pods cheap. Keyed by identity; each
+    spec is held, so its id cannot be reused by another object while the memo lives.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[Any, str]] = {}
+
+    def of(self, obj: KubeObject) -> str:
+        """`ownership.spec_hash(obj)`, computed once per spec object."""
+        spec = obj.get("spec")
+        known = self._known.get(id(spec))
+        if known is None or known[0] is not spec:
+            known = (spec, spec_hash(obj))
+            self._known[id(spec)] = known
+        return known[1]
+
+
+def applied_hash(obj: KubeObject, hashes: SpecHashes | None = None) -> str:
+    """Hash of an object as we apply it, without its own applied-hash annotation: the spec by its spec
+    hash, everything else by its canonical JSON."""
+    meta = obj.get("metadata") or {}
+    annotations = {
+        key: value for key, value in (meta.get("annotations") or {}).items() if key != APPLIED_HASH_ANNOTATION
+    }
+    rest = {key: value for key, value in obj.items() if key != "spec"}
+    rest["metadata"] = {**meta, "annotations": annotations}
+    spec_digest = (hashes or SpecHashes()).of(obj)
+    return hashlib.sha256(f"{canonical_json(rest)}\n{spec_digest}".encode()).hexdigest()[:16]
+
+
+def stamp(desired: KubeObject, hashes: SpecHashes | None = None) -> KubeObject:
+    """A copy of `desired` carrying the applied-hash annotation (and, for Pods, the spec-hash), so the next
+    cycle can tell "unchanged since our last apply" from the live object alone. The input is not changed;
+    the copy shares unchanged subtrees with it. Pass one `hashes` memo when stamping many objects."""
+    hashes = hashes or SpecHashes()
+    meta = desired.get("metadata") or {}
+    annotations = dict(meta.get("annotations") or {})
+    annotations.pop(APPLIED_HASH_ANNOTATION, None)
+    if desired.get("kind") == "Pod":
+        annotations[SPEC_HASH_ANNOTATION] = hashes.of(desired)
+    stamped = {**desired, "metadata": {**meta, "annotations": annotations}}
+    annotations[APPLIED_HASH_ANNOTATION] = applied_hash(stamped, hashes)
+    return stamped
+
+
+def _annotation(obj: KubeObject, name: str) -> str | None:
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(name)
+    return None if value is None else str(value)
+
+
+def label_of(obj: KubeObject, name: str) -> str | None:
+    """A label's value as text, None if the object does not carry it."""
+    value = ((obj.get("metadata") or {}).get("labels") or {}).get(name)
+    return None if value is None else str(value)
+
+
+# --- per object ---------------------------------------------------------------------------------------
+
+
+def written_only_by_us(live: KubeObject) -> bool:
+    """True if no one but gitops-ray (and the cluster's own status bookkeeping) wrote to the object.
+
+    Every write is recorded in managedFields, so with a matching applied-hash this proves live equals what
+    we applied, without a field-by-field comparison: what keeps a no-op cycle cheap at thousands of objects.
+    """
+    for entry in (live.get("metadata") or {}).get("managedFields") or []:
+        manager = entry.get("manager") if isinstance(entry, dict) else None
+        if manager == FIELD_MANAGER or manager in SYSTEM_MANAGERS:
+            continue
+        written = (entry.get("fieldsV1") or {}) if isinstance(entry, dict) else {}
+        if any(segment != "f:status" for segment in written):
+            return False
+    return True
+
+
+def matches_last_apply(stamped: KubeObject, live: KubeObject) -> bool:
+    """True if live is provably what we applied for `stamped`: same applied-hash and no other writer."""
+    same_hash = _annotation(live, APPLIED_HASH_ANNOTATION) == _annotation(stamped, APPLIED_HASH_ANNOTATION)
+    return same_hash and written_only_by_us(live)
+
+
+def _spec_part_diffs(desired: KubeObject, live: KubeObject, name: str = "") -> list[str]:
+    """Paths under `spec.<name>` (all of `spec` when no name) where live lacks what desired sets."""
+    spec = desired.get("spec") or {}
+    live_spec = live.get("spec") or {}
+    if name and name not in spec:
+        return []
+    want = {name: spec[name]} if name else spec
+    have = {name: live_spec.get(name)} if name else live_spec
+    return [display_path(path) for path in differing_paths({"spec": want}, {"spec": have})]
+
+
+def immutable_change(desired: KubeObject, live: KubeObject) -> str:
+    """Why `live` cannot be updated into `desired` in place (it must be deleted and created), or ""."""
+    kind = desired.get("kind")
+    desired_spec: dict[str, Any] = desired.get("spec") or {}
+    live_spec: dict[str, Any] = live.get("spec") or {}
+    if kind == "Pod":
+        want, have = _annotation(desired, SPEC_HASH_ANNOTATION), _annotation(live, SPEC_HASH_ANNOTATION)
+        if have is None:
+            return "pod spec differs and pod specs are immutable" if _spec_part_diffs(desired, live) else ""
+        return (
+            f"pod spec changed (spec-hash {have} -> {want}); pod specs are immutable" if have != want else ""
+        )
+    if kind == "Service":
+        want_ip, have_ip = str(desired_spec.get("clusterIP") or ""), str(live_spec.get("clusterIP") or "")
+        if (want_ip == "None") != (have_ip == "None"):
+            return "service changes between headless and not (spec.clusterIP is immutable)"
+        if want_ip and want_ip != have_ip:
+            return f"spec.clusterIP changes from {have_ip or 'unset'} to {want_ip} (immutable)"
+        return ""
+    if kind in _SELECTOR_IMMUTABLE_KINDS and "selector" in desired_spec:
+        if desired_spec["selector"] != live_spec.get("selector"):
+            return "spec.selector changed (immutable)"
+        return ""
+    if kind == "Job":
+        changed = _spec_part_diffs(desired, live, "selector") + _spec_part_diffs(desired, live, "template")
+        return f"{changed[0]} changed (a Job's selector and template are immutable)" if changed else ""
+    return ""
+
+
+TERMINAL_POD_PHASES = ("Failed", "Succeeded")
+RAY_CONTAINER_INDEX = 0  # KubeRay's utils.RayContainerIndex: the Ray container comes first
+
+
+def terminated_pod(live: KubeObject) -> str:
+    """Why KubeRay would delete this live Pod and create it again (its `shouldDeletePod`), or "".
+
+    A Pod in phase Failed or Succeeded (evicted, OOM-killed with restartPolicy Never, ...) never runs
+    again, whatever its restartPolicy; a Running Pod whose Ray container terminated with restartPolicy
+    Never will not either."""
+    if live.get("kind") != "Pod":
+        return ""
+    status = live.get("status") or {}
+    phase = status.get("phase")
+    if phase in TERMINAL_POD_PHASES:
+        return f"pod phase {phase}: it will not run again; deleted and created again (as KubeRay does)"
+    spec = live.get("spec") or {}
+    containers = spec.get("containers") or []
+    if phase != "Running" or spec.get("restartPolicy") != "Never" or len(containers) <= RAY_CONTAINER_INDEX:
+        return ""
+    ray_container = (containers[RAY_CONTAINER_INDEX] or {}).get("name")
+    for container in status.get("containerStatuses") or []:
+        if container.get("name") == ray_container and (container.get("state") or {}).get("terminated"):
+            return (
+                "the Ray container terminated and restartPolicy is Never: deleted and created again "
+                "(as KubeRay does)"
+            )
+    return ""
+
+
+def conflict_reason(live: KubeObject) -> str:
+    """Why an object with one of our names is not ours to change."""
+    if label_of(live, MANAGED_BY_LABEL) == MANAGED_BY_VALUE and label_of(live, CLUSTER_LABEL):
+        return (
+            f"belongs to gitops-ray unit {label_of(live, CLUSTER_LABEL)!r} (another ApplySet): "
+            "declared by two units, left alone"
+        )
+    return (
+        f"exists but was not created by gitops-ray for this unit (no matching {PART_OF_LABEL} label): "
+        "left alone"
+    )
+
+
+def _drift_reason(desired: KubeObject, live: KubeObject) -> str:
+    paths = [display_path(path) for path in differing_paths(desired, live)]
+    if not paths:
+        return ""
+    shown = ", ".join(paths[:_DRIFT_PATHS_SHOWN])
+    more = f" and {len(paths) - _DRIFT_PATHS_SHOWN} more" if len(paths) > _DRIFT_PATHS_SHOWN else ""
+    return f"drift to heal: {shown}{more}"
+
+
+def plan_object(desired: KubeObject, live: KubeObject | None, applyset: str) -> PlannedAction:
+    """The action for one desired object (`desired` already stamped) given its live copy."""
+    return _plan_object(MemberRef.from_object(desired), desired, live, applyset)
+
+
+def _plan_object(
+    ref: MemberRef, desired: KubeObject, live: KubeObject | None, applyset: str
+) -> PlannedAction:
+    if live is None:
+        return PlannedAction(Action.CREATE, ref, "absent", desired)
+    if not is_ours(live, applyset):
+        return PlannedAction(Action.CONFLICT, ref, conflict_reason(live), desired, live)
+    if (live.get("metadata") or {}).get("deletionTimestamp"):
+        return PlannedAction(Action.RECREATE, ref, "being deleted: created again once gone", desired, live)
+    recreate = terminated_pod(live) or immutable_change(desired, live)
+    if recreate:
+        return PlannedAction(Action.RECREATE, ref, recreate, desired, live)
+    if _annotation(live, APPLIED_HASH_ANNOTATION) != _annotation(desired, APPLIED_HASH_ANNOTATION):
+        return PlannedAction(Action.UPDATE, ref, "desired state changed since the last apply", desired, live)
+    if not written_only_by_us(live):
+        drift = _drift_reason(desired, live)
+        if drift:
+            return PlannedAction(Action.UPDATE, ref, drift, desired, live)
+    return PlannedAction(Action.UNCHANGED, ref, "live matches desired", desired, live)
+
+
+def plan_prune(ref: MemberRef, live: KubeObject | None, applyset: str) -> PlannedAction:
+    """The action for an inventory member that is no longer desired."""
+    if live is None:
+        return PlannedAction(Action.KEEP, ref, "already gone")
+    if not is_ours(live, applyset):
+        return PlannedAction(Action.KEEP, ref, "no longer carries this unit's labels: left alone", live=live)
+    if prune_disabled(live):
+        return PlannedAction(Action.KEEP, ref, "prune disabled by annotation gitops-ray.io/prune", live=live)
+    return PlannedAction(Action.PRUNE, ref, "no longer in the source", live=live)
+
+
+# --- per unit -----------------------------------------------------------------------------------------
+
+
+def _duplicates(source: str, refs: list[MemberRef]) -> tuple[Problem, ...]:
+    seen: set[MemberRef] = set()
+    problems = []
+    for ref in refs:
+        if ref in seen:
+            problems.append(Problem(source, "declared more than once in this unit", object=str(ref)))
+        seen.add(ref)
+    return tuple(problems)
+
+
+def _skipped(
+    unit: RenderedUnit, refs: list[MemberRef], problems: tuple[Problem, ...], inventory: Inventory | None
+) -> UnitPlan:
+    previous = sorted((inventory.members if inventory else frozenset()) - set(refs), key=MemberRef.sort_key)
+    actions = [
+        PlannedAction(Action.SKIP, ref, "unit has problems: not applied") for ref in dict.fromkeys(refs)
+    ]
+    actions += [PlannedAction(Action.SKIP, ref, "unit has problems: not pruned") for ref in previous]
+    return UnitPlan(unit.key, unit.source, tuple(actions), inventory, Action.SKIP, problems=problems)
+
+
+def plan_unit(
+    unit: RenderedUnit,
+    live: Mapping[MemberRef, KubeObject],
+    inventory: Inventory | None,
+    source_id: str = "",
+) -> UnitPlan:
+    """Plan one unit: an action for each desired object, then one for each inventory member no longer
+    desired. Live objects are looked up by MemberRef; a ref missing from `live` is absent in the cluster.
+    The inventory to write records `source_id` (the source now responsible for the unit)."""
+    refs = [MemberRef.from_object(obj) for obj in unit.objects]
+    problems = unit.problems or _duplicates(unit.source, refs)
+    if problems:
+        return _skipped(unit, refs, problems, inventory)
+    applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
+    hashes = SpecHashes()
+    applies = [
+        _plan_object(ref, stamp(obj, hashes), live.get(ref), applyset)
+        for ref, obj in zip(refs, unit.objects, strict=True)
+    ]
+    desired_refs = {planned.ref for planned in applies}
+    previous = inventory.members if inventory else frozenset()
+    prunes = [
+        plan_prune(ref, live.get(ref), applyset)
+        for ref in sorted(previous - desired_refs, key=MemberRef.sort_key)
+    ]
+    released = frozenset(
+        planned.ref
+        for planned in (*applies, *prunes)
+        if planned.ref in previous and (planned.action is Action.CONFLICT or _is_released(planned, applyset))
+    )
+    current = inventory or Inventory(unit.key, unit.source)
+    target = widen(
+        replace(current, source=unit.source, source_id=source_id or current.source_id),
+        (p.ref for p in applies if p.action is not Action.CONFLICT),
+    )
+    if inventory is None:
+        parent_action = Action.CREATE
+    else:
+        parent_action = Action.UNCHANGED if target == inventory else Action.UPDATE
+    return UnitPlan(unit.key, unit.source, (*applies, *prunes), target, parent_action, released)
+
+
+def _is_released(planned: PlannedAction, applyset: str) -> bool:
+    """A prune candidate that is gone or no longer ours leaves the inventory; a prune-disabled one stays."""
+    return planned.action is Action.KEEP and (planned.live is None or not is_ours(planned.live, applyset))
+
+
+def _held(inventory: Inventory, reason: str) -> UnitPlan:
+    actions = tuple(
+        PlannedAction(Action.KEEP, ref, reason) for ref in sorted(inventory.members, key=MemberRef.sort_key)
+    )
+    return UnitPlan(inventory.key, inventory.source, actions, inventory, Action.UNCHANGED, held=reason)
+
+
+def _holding_prunes(plan: UnitPlan, reason: str) -> UnitPlan:
+    """The unit's plan with every prune turned into a keep: the source is not whole."""
+    if not any(planned.action is Action.PRUNE for planned in plan.actions):
+        return plan
+    actions = tuple(
+        replace(planned, action=Action.KEEP, reason=reason) if planned.action is Action.PRUNE else planned
+        for planned in plan.actions
+    )
+    return replace(plan, actions=actions, held=reason)
+
+
+def _with_duplicate_keys(units: Iterable[RenderedUnit]) -> list[RenderedUnit]:
+    """Units sharing a key would fight over one inventory: each gets a problem naming the other files."""
+    by_key: dict[UnitKey, list[RenderedUnit]] = {}
+    for unit in units:
+        by_key.setdefault(unit.key, []).append(unit)
+    checked = []
+    for key in sorted(by_key):
+        group = by_key[key]
+        for unit in group:
+            if len(group) > 1:
+                files = ", ".join(sorted(other.source for other in group))
+                clash = Problem(unit.source, f"cluster {key} is defined more than once (in {files})")
+                unit = replace(unit, problems=(*unit.problems, clash))
+            checked.append(unit)
+    return checked
+
+
+def _owned_elsewhere(unit: RenderedUnit, inventory: Inventory | None, source_id: str) -> RenderedUnit:
+    """A unit whose inventory another source recorded is not ours to apply: taking a cluster over from
+    another source is explicit (`adopt`). Parents written before sources had an identity are adopted."""
+    if inventory is None or not inventory.source_id or inventory.source_id == source_id:
+        return unit
+    problem = Problem(
+        unit.source,
+        f"cluster {unit.key} is managed by another source ({inventory.source_id}): not applied "
+        "(pass --adopt to take it over)",
+        object=f"unit {unit.key}",
+    )
+    return replace(unit, problems=(*unit.problems, problem))
+
+
+def prune_hold_reason(broken_files: tuple[str, ...]) -> str:
+    """`prune held: 2 broken files (a.yaml, b.yaml): nothing is pruned this cycle`, or "" when whole."""
+    if not broken_files:
+        return ""
+    count = len(broken_files)
+    noun = "file" if count == 1 else "files"
+    return f"prune held: {count} broken {noun} ({', '.join(broken_files)}): nothing is pruned this cycle"
+
+
+def plan_state(
+    state: DesiredState,
+    live: Mapping[MemberRef, KubeObject],
+    inventories: Mapping[UnitKey, Inventory],
+    allow_empty_prune: bool = False,
+    adopt: bool = False,
+) -> StatePlan:
+    """Plan a whole source.
+
+    Only inventories this source recorded (`state.source_id`) are ever retired; another source's are left
+    alone, and a unit another source recorded is a problem unless `adopt`. While the source is not whole
+    (any unreadable, unparsable or invalid file: `state.broken_files`) nothing is pruned at all, whatever
+    path a broken file had before. A source that yields no unit while inventories of it exist prunes
+    nothing unless `allow_empty_prune`. `prune_held` says why nothing was pruned."""
+    units = _with_duplicate_keys(state.units)
+    if not adopt:
+        units = [_owned_elsewhere(unit, inventories.get(unit.key), state.source_id) for unit in units]
+    plans = [plan_unit(unit, live, inventories.get(unit.key), state.source_id) for unit in units]
+    declared = {unit.key for unit in units}
+    leftover = [
+        inventories[key]
+        for key in sorted(inventories)
+        if key not in declared and inventories[key].source_id == state.source_id
+    ]
+    held = prune_hold_reason(state.broken_files)
+    if not held and leftover and not units and not allow_empty_prune:
+        held = (
+            f"prune held: the source yields no clusters while {len(leftover)} are deployed: nothing is "
+            "pruned (pass --allow-empty-prune to prune them)"
+        )
+    if held:
+        plans = [_holding_prunes(plan, held) for plan in plans]
+    for inventory in leftover:
+        if held:
+            plans.append(_held(inventory, held))
+        else:
+            gone = RenderedUnit(inventory.key, inventory.source)
+            plans.append(replace(plan_unit(gone, live, inventory, state.source_id), retired=True))
+    return StatePlan(tuple(plans), held)
+
+
+# --- order --------------------------------------------------------------------------------------------
+
+
+def _apply_key(planned: PlannedAction) -> tuple[Any, ...]:
+    obj = planned.desired or planned.live or {}
+    head_first = 0 if label_of(obj, NODE_TYPE_LABEL) == "head" else 1
+    ref = planned.ref
+    return (kind_rank(ref.kind), ref.kind, ref.group, head_first, ref.namespace, natural_name_key(ref.name))
+
+
+def ordered_for_apply(actions: Iterable[PlannedAction]) -> list[PlannedAction]:
+    """Create/update/recreate actions in apply order: kind order, a head Pod before its workers, workers
+    by index."""
+    return sorted((p for p in actions if p.action in APPLY_ACTIONS), key=_apply_key)
+
+
+def ordered_for_prune(actions: Iterable[PlannedAction]) -> list[PlannedAction]:
+    """Prune actions in reverse apply order: dependants first, highest-indexed workers before the head."""
+    return sorted((p for p in actions if p.action is Action.PRUNE), key=_apply_key, reverse=True)

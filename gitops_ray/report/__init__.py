@@ -1,0 +1,1 @@
+"""Report: the files and texts people read (rendered/, drift/, review diffs). Pure."""

@@ -1,0 +1,121 @@
+"""Desired state: from a source tree to what every unit wants in the cluster (load -> units -> render).
+
+Pure apart from reading the tree. Bad input never raises: it becomes problems on the unit it belongs to
+(or on `broken_sources` for a file that yields no unit), so one broken file never stops the others.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from gitops_ray.model import ownership
+from gitops_ray.model.objects import KubeObject, sort_key
+from gitops_ray.model.units import (
+    TARGET_PODS,
+    TARGET_RAYCLUSTER,
+    DesiredState,
+    Problem,
+    RenderedUnit,
+    Unit,
+    UnitKey,
+    group_units,
+)
+from gitops_ray.render import render_raycluster
+from gitops_ray.render.errors import RenderError
+from gitops_ray.render.options import RenderOptions
+from gitops_ray.render.validate import ManagedElsewhere
+from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
+from gitops_ray.source.load import load_tree
+
+
+def with_membership(obj: KubeObject, key: UnitKey) -> KubeObject:
+    """`obj` labelled as a member of the unit's ApplySet (a new object and metadata; the rest is shared,
+    and nothing downstream mutates objects in place)."""
+    metadata = obj.get("metadata") or {}
+    labels = {**(metadata.get("labels") or {}), **ownership.membership_labels(key.name, key.namespace)}
+    return {**obj, "metadata": {**metadata, "labels": labels}}
+
+
+def raycluster_for_apply(raycluster: KubeObject) -> KubeObject:
+    """The RayCluster as the `raycluster` target applies it: no status, and no worker `replicas` when the
+    autoscaler owns them (so Git and the autoscaler do not fight over the field)."""
+    applied = {key: copy.deepcopy(value) for key, value in raycluster.items() if key != "status"}
+    spec = applied.get("spec")
+    if isinstance(spec, dict) and spec.get("enableInTreeAutoscaling") is True:
+        for group in spec.get("workerGroupSpecs") or []:
+            if isinstance(group, dict):
+                group.pop("replicas", None)
+    return applied
+
+
+def _failed(unit: Unit, error: RenderError) -> RenderedUnit:
+    """The unit with its render error as a problem located at the RayCluster's field."""
+    problem = Problem(
+        file=unit.source,
+        document=unit.document,
+        object=f"RayCluster {unit.key}",
+        field=error.field,
+        message=error.message,
+    )
+    return RenderedUnit(key=unit.key, source=unit.source, target=unit.target, problems=(problem,))
+
+
+def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
+    """Render one unit; a render error becomes a problem located at the RayCluster's field."""
+    if unit.problems:
+        return RenderedUnit(key=unit.key, source=unit.source, target=unit.target, problems=unit.problems)
+    rendered: tuple[KubeObject, ...] = ()
+    warnings: tuple[str, ...] = ()
+    if unit.raycluster is not None:
+        try:
+            result = render_raycluster(unit.raycluster, options)
+        except ManagedElsewhere as error:
+            if unit.target != TARGET_RAYCLUSTER:
+                return _failed(unit, error)
+            # Another controller (MultiKueue) runs the Pods; the RayCluster itself is still ours to apply.
+            warnings = (f"{error.message}; no preview of its Pods",)
+        except RenderError as error:
+            return _failed(unit, error)
+        else:
+            rendered, warnings = result.objects, result.warnings
+    if unit.target == TARGET_PODS:
+        applied = [*rendered, *unit.extras]
+        preview: tuple[KubeObject, ...] = ()
+    else:
+        applied = [*([raycluster_for_apply(unit.raycluster)] if unit.raycluster else []), *unit.extras]
+        preview = rendered
+    objects = sorted((with_membership(obj, unit.key) for obj in applied), key=sort_key)
+    return RenderedUnit(
+        key=unit.key,
+        source=unit.source,
+        target=unit.target,
+        objects=tuple(objects),
+        preview=preview,
+        warnings=warnings,
+    )
+
+
+def desired_state(
+    repo_root: Path, options: SourceOptions | None = None, source_id: str | None = None
+) -> DesiredState:
+    """Everything the tree at `repo_root` asks for, units sorted by namespace and name.
+
+    `options` defaults to the repo's own `gitops-ray.yaml` (a broken config raises ConfigError: the
+    whole cycle fails and the cluster stays as it was). `source_id` defaults to the directory itself
+    (`file://<absolute path>#<path>`); callers that know the repository pass its identity.
+    """
+    if options is None:
+        options = read_repo_config(repo_root)
+    files = load_tree(
+        repo_root,
+        options.path,
+        skip_dirs=(options.rendered_dir, options.drift_dir),
+        skip_files=(REPO_CONFIG_FILE,),
+        max_bytes=options.max_file_bytes,
+    )
+    units, broken = group_units(files, options.default_target)
+    rendered = tuple(render_unit(unit, options.render) for unit in sorted(units, key=lambda u: u.key))
+    if source_id is None:
+        source_id = ownership.source_identity(repo_root.resolve().as_uri(), options.path)
+    return DesiredState(units=rendered, broken_sources=tuple(broken), source_id=source_id)
