@@ -19,11 +19,13 @@ from dataclasses import dataclass, field, replace
 from gitops_ray.edge.fencing import Fenced
 from gitops_ray.edge.kube import WRITE_THREADS, KubeApi, KubeError, gc_paused
 from gitops_ray.edge.kube.counting import RequestCounter, since
-from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.objects import KubeObject, being_deleted, label
 from gitops_ray.model.ownership import (
     FIELD_MANAGER,
+    GENERATED_SECRET_ANNOTATION,
     PART_OF_LABEL,
     SOURCE_ID_ANNOTATION,
+    is_generated_secret,
     parent_name,
     unit_applyset_id,
 )
@@ -43,11 +45,11 @@ from gitops_ray.reconcile.plan import (
     Counts,
     PlannedAction,
     UnitPlan,
+    for_apply,
     ordered_for_apply,
     ordered_for_prune,
     plan_state,
 )
-from gitops_ray.render.rbac import GENERATED_SECRET_ANNOTATION
 
 Scope = tuple[str, str, str]  # (apiVersion, kind, namespace): one LIST each per cycle
 
@@ -208,47 +210,11 @@ def _ensure_namespaces(
 # --- carrying out one unit's plan ---------------------------------------------------------------------
 
 
-def _is_generated_secret(obj: KubeObject | None) -> bool:
-    annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
-    return obj is not None and obj.get("kind") == "Secret" and GENERATED_SECRET_ANNOTATION in annotations
-
-
-def _never_update_generated_secrets(plan: UnitPlan) -> UnitPlan:
-    """A generated Secret is created once with a random value that Git does not hold: never rewritten."""
-    actions = tuple(
-        replace(a, action=Action.UNCHANGED, reason="generated secret: created once, never updated")
-        if a.action in (Action.UPDATE, Action.RECREATE) and _is_generated_secret(a.desired)
-        else a
-        for a in plan.actions
-    )
-    return replace(plan, actions=actions)
-
-
 def _with_generated_value(secret: KubeObject) -> KubeObject:
     """The Secret with a fresh random token under the annotated key (the value is never logged)."""
     key = str(secret["metadata"]["annotations"][GENERATED_SECRET_ANNOTATION])
     token = base64.b64encode(secrets.token_urlsafe(32).encode()).decode()
     return {**secret, "data": {**(secret.get("data") or {}), key: token}}
-
-
-def keeping_autoscaled_replicas(desired: KubeObject, live: KubeObject | None) -> KubeObject:
-    """`workerGroupSpecs` is an atomic list in KubeRay's CRD: applying it without the `replicas` left to the
-    autoscaler would reset each group to the CRD default (0). The live value is carried over, per group."""
-    if desired.get("kind") != "RayCluster" or live is None:
-        return desired
-    live_replicas = {
-        group.get("groupName"): group.get("replicas")
-        for group in (live.get("spec") or {}).get("workerGroupSpecs") or []
-        if isinstance(group, dict)
-    }
-    spec = desired.get("spec") or {}
-    groups = [
-        {**group, "replicas": live_replicas[group.get("groupName")]}
-        if "replicas" not in group and live_replicas.get(group.get("groupName")) is not None
-        else group
-        for group in spec.get("workerGroupSpecs") or []
-    ]
-    return {**desired, "spec": {**spec, "workerGroupSpecs": groups}} if groups else desired
 
 
 class _UnitRun:
@@ -321,7 +287,7 @@ class _UnitRun:
             if planned.action is Action.RECREATE and planned.ref not in gone:
                 continue
             assert planned.desired is not None
-            self._apply_one(planned, keeping_autoscaled_replicas(planned.desired, planned.live))
+            self._apply_one(planned, for_apply(planned.desired, planned.live))
 
     def _delete_for_recreate(self, recreate: list[PlannedAction]) -> set[MemberRef]:
         """Delete every object to recreate at once, then wait for them together, within the cycle's
@@ -331,7 +297,7 @@ class _UnitRun:
         for planned in recreate:
             assert planned.live is not None
             try:
-                if not (planned.live.get("metadata") or {}).get("deletionTimestamp"):
+                if not being_deleted(planned.live):
                     self.kube.delete(planned.live)
             except KubeError as error:
                 self._fail(planned.ref, error)
@@ -368,7 +334,7 @@ class _UnitRun:
     def _apply_one(self, planned: PlannedAction, desired: KubeObject) -> None:
         manager = self.options.field_manager
         try:
-            if _is_generated_secret(desired):  # create-only: a POST never takes over an existing Secret
+            if is_generated_secret(desired):  # create-only: a POST never takes over an existing Secret
                 stored = self.kube.create(_with_generated_value(desired), manager)
             else:
                 stored = self.kube.apply(desired, manager)
@@ -411,9 +377,9 @@ def _by_applyset(live: Iterable[KubeObject]) -> dict[str, list[KubeObject]]:
     """Live objects grouped by their ApplySet label, so each unit's orphan check sees only its own."""
     grouped: dict[str, list[KubeObject]] = {}
     for obj in live:
-        label = ((obj.get("metadata") or {}).get("labels") or {}).get(PART_OF_LABEL)
-        if label:
-            grouped.setdefault(str(label), []).append(obj)
+        applyset = label(obj, PART_OF_LABEL)
+        if applyset:
+            grouped.setdefault(applyset, []).append(obj)
     return grouped
 
 
@@ -482,7 +448,7 @@ def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResul
 
     results = {key: _failed_unit(key, sources.get(key, ""), message) for key, message in broken.items()}
     runnable: list[UnitPlan] = []
-    for unit_plan in map(_never_update_generated_secrets, plan.units):
+    for unit_plan in plan.units:
         blocked = _blocked_by(scopes.get(unit_plan.key, set()), list_errors, ns_errors)
         if blocked and unit_plan.ok:
             results[unit_plan.key] = _failed_unit(unit_plan.key, unit_plan.source, blocked, unit_plan)

@@ -66,9 +66,53 @@ def api_group(api_version: str) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
+def metadata(obj: KubeObject) -> dict[str, Any]:
+    """`metadata`, or {} when it is absent or not a mapping."""
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def labels_of(obj: KubeObject) -> dict[str, Any]:
+    value = metadata(obj).get("labels")
+    return value if isinstance(value, dict) else {}
+
+
+def annotations_of(obj: KubeObject) -> dict[str, Any]:
+    value = metadata(obj).get("annotations")
+    return value if isinstance(value, dict) else {}
+
+
+def label(obj: KubeObject, key: str) -> str | None:
+    """A label's value as text, None when the object does not carry it."""
+    value = labels_of(obj).get(key)
+    return None if value is None else str(value)
+
+
+def annotation(obj: KubeObject, key: str) -> str | None:
+    """An annotation's value as text, None when the object does not carry it."""
+    value = annotations_of(obj).get(key)
+    return None if value is None else str(value)
+
+
+def uid(obj: KubeObject) -> str:
+    """The API server's uid of a live object; "" for desired objects."""
+    return str(metadata(obj).get("uid") or "")
+
+
+def being_deleted(obj: KubeObject) -> bool:
+    """A live object with a deletionTimestamp: terminating, or held by a finalizer."""
+    return bool(metadata(obj).get("deletionTimestamp"))
+
+
+def managed_fields(obj: KubeObject) -> list[dict[str, Any]]:
+    """The `metadata.managedFields` entries (one per field manager and operation) that are mappings."""
+    entries = metadata(obj).get("managedFields")
+    return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+
+
 def object_ref(obj: KubeObject) -> tuple[str, str, str, str]:
     """(apiVersion, kind, namespace, name): identifies an object in messages, sets and sorting."""
-    meta = obj.get("metadata") or {}
+    meta = metadata(obj)
     return (
         str(obj.get("apiVersion", "")),
         str(obj.get("kind", "")),

@@ -12,7 +12,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.objects import KubeObject, annotation, label
 
 FIELD_MANAGER = "gitops-ray"
 TOOLING = "gitops-ray/v1"
@@ -32,6 +32,8 @@ PRUNE_DISABLED = "disabled"
 SPEC_HASH_ANNOTATION = "gitops-ray.io/spec-hash"
 SOURCE_ANNOTATION = "gitops-ray.io/source"  # repo-relative file a unit came from (on the parent)
 SOURCE_ID_ANNOTATION = "gitops-ray.io/source-id"  # which source (repository + path) applied the unit
+# On a Secret rendered without data: the apply step creates it once with a random value under this key.
+GENERATED_SECRET_ANNOTATION = "gitops-ray.io/generated-secret"
 
 PARENT_KIND = "ConfigMap"
 PARENT_API_VERSION = "v1"
@@ -78,13 +80,16 @@ def membership_labels(unit_name: str, namespace: str) -> dict[str, str]:
 
 def is_ours(obj: KubeObject, applyset: str) -> bool:
     """True if a live object still carries our labels for this ApplySet (the precondition for pruning it)."""
-    labels: dict[str, Any] = (obj.get("metadata") or {}).get("labels") or {}
-    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and labels.get(PART_OF_LABEL) == applyset
+    return label(obj, MANAGED_BY_LABEL) == MANAGED_BY_VALUE and label(obj, PART_OF_LABEL) == applyset
+
+
+def is_generated_secret(obj: KubeObject) -> bool:
+    """A Secret whose value gitops-ray generates once (Git never holds it): created, never updated."""
+    return obj.get("kind") == "Secret" and annotation(obj, GENERATED_SECRET_ANNOTATION) is not None
 
 
 def prune_disabled(obj: KubeObject) -> bool:
-    annotations: dict[str, Any] = (obj.get("metadata") or {}).get("annotations") or {}
-    return str(annotations.get(PRUNE_ANNOTATION, "")).lower() == PRUNE_DISABLED
+    return str(annotation(obj, PRUNE_ANNOTATION) or "").lower() == PRUNE_DISABLED
 
 
 def canonical_json(data: Any) -> str:

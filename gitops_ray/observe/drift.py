@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.objects import KubeObject, label
 from gitops_ray.model.ownership import FIELD_MANAGER, is_ours, prune_disabled, unit_applyset_id
 from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
 from gitops_ray.reconcile.compare import (
@@ -30,7 +30,6 @@ from gitops_ray.reconcile.plan import (
     SYSTEM_MANAGERS,
     SpecHashes,
     conflict_reason,
-    label_of,
     matches_last_apply,
     stamp,
     terminated_pod,
@@ -313,7 +312,7 @@ def unit_health(objects: Iterable[KubeObject], live: Mapping[MemberRef, KubeObje
             return raycluster_health(live.get(MemberRef.from_object(obj)))
     return pod_health(
         (
-            (MemberRef.from_object(obj), label_of(obj, NODE_TYPE_LABEL))
+            (MemberRef.from_object(obj), label(obj, NODE_TYPE_LABEL))
             for obj in wanted
             if obj.get("kind") == "Pod"
         ),
@@ -324,7 +323,7 @@ def unit_health(objects: Iterable[KubeObject], live: Mapping[MemberRef, KubeObje
 def _inventory_health(inventory: Inventory | None, live: Mapping[MemberRef, KubeObject]) -> Health:
     """For a unit with problems (nothing desired is known): the Pods it last applied."""
     pods = [ref for ref in (inventory.members if inventory else ()) if ref.kind == "Pod"]
-    return pod_health(((ref, label_of(live.get(ref) or {}, NODE_TYPE_LABEL)) for ref in pods), live)
+    return pod_health(((ref, label(live.get(ref) or {}, NODE_TYPE_LABEL)) for ref in pods), live)
 
 
 # --- units --------------------------------------------------------------------------------------------

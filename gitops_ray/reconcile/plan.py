@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from gitops_ray.model.objects import KubeObject, kind_rank
+from gitops_ray.model.objects import KubeObject, annotation, being_deleted, kind_rank, label
 from gitops_ray.model.ownership import (
     CLUSTER_LABEL,
     FIELD_MANAGER,
@@ -26,6 +26,7 @@ from gitops_ray.model.ownership import (
     PART_OF_LABEL,
     SPEC_HASH_ANNOTATION,
     canonical_json,
+    is_generated_secret,
     is_ours,
     prune_disabled,
     spec_hash,
@@ -43,6 +44,7 @@ NODE_TYPE_LABEL = "ray.io/node-type"
 SYSTEM_MANAGERS = frozenset({"kube-controller-manager", "kube-scheduler", "kubelet", "kube-apiserver"})
 _SELECTOR_IMMUTABLE_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 _DRIFT_PATHS_SHOWN = 3
+GENERATED_SECRET_KEPT = "generated secret: created once, never updated"
 
 
 class Action(StrEnum):
@@ -235,17 +237,6 @@ def stamp(desired: KubeObject, hashes: SpecHashes | None = None) -> KubeObject:
     return stamped
 
 
-def _annotation(obj: KubeObject, name: str) -> str | None:
-    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(name)
-    return None if value is None else str(value)
-
-
-def label_of(obj: KubeObject, name: str) -> str | None:
-    """A label's value as text, None if the object does not carry it."""
-    value = ((obj.get("metadata") or {}).get("labels") or {}).get(name)
-    return None if value is None else str(value)
-
-
 # --- per object ---------------------------------------------------------------------------------------
 
 
@@ -267,7 +258,7 @@ def written_only_by_us(live: KubeObject) -> bool:
 
 def matches_last_apply(stamped: KubeObject, live: KubeObject) -> bool:
     """True if live is provably what we applied for `stamped`: same applied-hash and no other writer."""
-    same_hash = _annotation(live, APPLIED_HASH_ANNOTATION) == _annotation(stamped, APPLIED_HASH_ANNOTATION)
+    same_hash = annotation(live, APPLIED_HASH_ANNOTATION) == annotation(stamped, APPLIED_HASH_ANNOTATION)
     return same_hash and written_only_by_us(live)
 
 
@@ -288,7 +279,7 @@ def immutable_change(desired: KubeObject, live: KubeObject) -> str:
     desired_spec: dict[str, Any] = desired.get("spec") or {}
     live_spec: dict[str, Any] = live.get("spec") or {}
     if kind == "Pod":
-        want, have = _annotation(desired, SPEC_HASH_ANNOTATION), _annotation(live, SPEC_HASH_ANNOTATION)
+        want, have = annotation(desired, SPEC_HASH_ANNOTATION), annotation(live, SPEC_HASH_ANNOTATION)
         if have is None:
             return "pod spec differs and pod specs are immutable" if _spec_part_diffs(desired, live) else ""
         return (
@@ -343,9 +334,9 @@ def terminated_pod(live: KubeObject) -> str:
 
 def conflict_reason(live: KubeObject) -> str:
     """Why an object with one of our names is not ours to change."""
-    if label_of(live, MANAGED_BY_LABEL) == MANAGED_BY_VALUE and label_of(live, CLUSTER_LABEL):
+    if label(live, MANAGED_BY_LABEL) == MANAGED_BY_VALUE and label(live, CLUSTER_LABEL):
         return (
-            f"belongs to gitops-ray unit {label_of(live, CLUSTER_LABEL)!r} (another ApplySet): "
+            f"belongs to gitops-ray unit {label(live, CLUSTER_LABEL)!r} (another ApplySet): "
             "declared by two units, left alone"
         )
     return (
@@ -371,22 +362,56 @@ def plan_object(desired: KubeObject, live: KubeObject | None, applyset: str) -> 
 def _plan_object(
     ref: MemberRef, desired: KubeObject, live: KubeObject | None, applyset: str
 ) -> PlannedAction:
+    planned = _plan_change(ref, desired, live, applyset)
+    if planned.action in (Action.UPDATE, Action.RECREATE) and is_generated_secret(desired):
+        return replace(
+            planned, action=Action.UNCHANGED, reason="generated secret: created once, never updated"
+        )
+    return planned
+
+
+def _plan_change(
+    ref: MemberRef, desired: KubeObject, live: KubeObject | None, applyset: str
+) -> PlannedAction:
     if live is None:
         return PlannedAction(Action.CREATE, ref, "absent", desired)
     if not is_ours(live, applyset):
         return PlannedAction(Action.CONFLICT, ref, conflict_reason(live), desired, live)
-    if (live.get("metadata") or {}).get("deletionTimestamp"):
+    if being_deleted(live):
         return PlannedAction(Action.RECREATE, ref, "being deleted: created again once gone", desired, live)
     recreate = terminated_pod(live) or immutable_change(desired, live)
     if recreate:
         return PlannedAction(Action.RECREATE, ref, recreate, desired, live)
-    if _annotation(live, APPLIED_HASH_ANNOTATION) != _annotation(desired, APPLIED_HASH_ANNOTATION):
+    if annotation(live, APPLIED_HASH_ANNOTATION) != annotation(desired, APPLIED_HASH_ANNOTATION):
         return PlannedAction(Action.UPDATE, ref, "desired state changed since the last apply", desired, live)
     if not written_only_by_us(live):
         drift = _drift_reason(desired, live)
         if drift:
             return PlannedAction(Action.UPDATE, ref, drift, desired, live)
     return PlannedAction(Action.UNCHANGED, ref, "live matches desired", desired, live)
+
+
+def for_apply(desired: KubeObject, live: KubeObject | None) -> KubeObject:
+    """The object to send for `desired`, given its live copy.
+
+    `workerGroupSpecs` is an atomic list in KubeRay's CRD: applying a RayCluster without the `replicas` left
+    to the autoscaler would reset each group to the CRD default (0). The live value is carried over, per
+    group."""
+    if desired.get("kind") != "RayCluster" or live is None:
+        return desired
+    live_replicas = {
+        group.get("groupName"): group.get("replicas")
+        for group in (live.get("spec") or {}).get("workerGroupSpecs") or []
+        if isinstance(group, dict)
+    }
+    spec = desired.get("spec") or {}
+    groups = [
+        {**group, "replicas": live_replicas[group.get("groupName")]}
+        if "replicas" not in group and live_replicas.get(group.get("groupName")) is not None
+        else group
+        for group in spec.get("workerGroupSpecs") or []
+    ]
+    return {**desired, "spec": {**spec, "workerGroupSpecs": groups}} if groups else desired
 
 
 def plan_prune(ref: MemberRef, live: KubeObject | None, applyset: str) -> PlannedAction:
@@ -575,7 +600,7 @@ def plan_state(
 
 def _apply_key(planned: PlannedAction) -> tuple[Any, ...]:
     obj = planned.desired or planned.live or {}
-    head_first = 0 if label_of(obj, NODE_TYPE_LABEL) == "head" else 1
+    head_first = 0 if label(obj, NODE_TYPE_LABEL) == "head" else 1
     ref = planned.ref
     return (kind_rank(ref.kind), ref.kind, ref.group, head_first, ref.namespace, natural_name_key(ref.name))
 

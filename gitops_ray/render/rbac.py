@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.ownership import GENERATED_SECRET_ANNOTATION
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import names
 from gitops_ray.render.pod import head_service_account_name
 
-GENERATED_SECRET_ANNOTATION = "gitops-ray.io/generated-secret"
 AUTH_TOKEN_KEY = "auth_token"
 AUTOSCALER_RULES: tuple[dict[str, Any], ...] = (
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "patch"]},

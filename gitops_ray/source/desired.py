@@ -19,13 +19,13 @@ from gitops_ray.model.units import (
     RenderedUnit,
     Unit,
     UnitKey,
-    group_units,
 )
 from gitops_ray.render import render_raycluster
 from gitops_ray.render.errors import RenderError
 from gitops_ray.render.options import RenderOptions
 from gitops_ray.render.validate import ManagedElsewhere
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
+from gitops_ray.source.grouping import group_units
 from gitops_ray.source.load import load_tree
 
 

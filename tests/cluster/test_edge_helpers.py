@@ -12,10 +12,10 @@ import pytest
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from gitops_ray.edge.apply import keeping_autoscaled_replicas
 from gitops_ray.edge.kube.counting import RequestCounter, request_verb, since
 from gitops_ray.edge.kube.errors import unreachable_cause, unreachable_error
 from gitops_ray.edge.kube.resources import BUILTIN_RESOURCES, Resource, resources_from_discovery
+from gitops_ray.reconcile.plan import for_apply
 
 
 @pytest.mark.parametrize(
@@ -91,10 +91,10 @@ def _raycluster(*groups: dict[str, Any]) -> dict[str, Any]:
     ],
     ids=["autoscaled group keeps live", "git sets replicas", "new group", "not in the cluster yet"],
 )
-def test_keeping_autoscaled_replicas(
+def test_for_apply(
     desired: dict[str, Any], live: dict[str, Any] | None, expected_replicas: list[int | None]
 ) -> None:
-    kept = keeping_autoscaled_replicas(desired, live)
+    kept = for_apply(desired, live)
 
     assert [group.get("replicas") for group in kept["spec"]["workerGroupSpecs"]] == expected_replicas
 

@@ -26,7 +26,7 @@ from gitops_ray.edge.kube.resources import (
     discovery_path,
     resources_from_discovery,
 )
-from gitops_ray.model.objects import KubeObject, describe, object_ref
+from gitops_ray.model.objects import KubeObject, annotation, describe, metadata, object_ref, uid
 from gitops_ray.model.ownership import (
     APPLYSET_ID_LABEL,
     APPLYSET_TOOLING_ANNOTATION,
@@ -175,15 +175,13 @@ class KubeApi:
         return [
             parent
             for parent in parents
-            if str(
-                ((parent.get("metadata") or {}).get("annotations") or {}).get(APPLYSET_TOOLING_ANNOTATION)
-            ).startswith(TOOLING_PREFIX)
+            if str(annotation(parent, APPLYSET_TOOLING_ANNOTATION)).startswith(TOOLING_PREFIX)
         ]
 
     def _saw(self, api_version: str, kind: str, objects: Iterable[KubeObject]) -> None:
         """Remember the newest resourceVersion seen per kind (etcd revisions: integers in practice; a
         server whose versions are not numbers simply always gets reads from etcd)."""
-        versions = [(obj.get("metadata") or {}).get("resourceVersion") for obj in objects]
+        versions = [metadata(obj).get("resourceVersion") for obj in objects]
         numbers = [int(v) for v in versions if isinstance(v, str) and v.isdigit()]
         if not numbers:
             return
@@ -225,9 +223,8 @@ class KubeApi:
         resource = self.resource(api_version, kind)
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
         options["propagationPolicy"] = "Background"
-        uid = (obj.get("metadata") or {}).get("uid")
-        if uid:
-            options["preconditions"] = {"uid": uid}
+        if uid(obj):
+            options["preconditions"] = {"uid": uid(obj)}
         answer = self._request(
             "DELETE",
             resource.object_path(namespace, name),
@@ -243,9 +240,8 @@ class KubeApi:
         """True once a deleted object (a Pod in graceful termination, or held by a finalizer) no longer
         exists, or its name belongs to a newer object (another uid): its name can be used again."""
         api_version, kind, namespace, name = object_ref(obj)
-        uid = (obj.get("metadata") or {}).get("uid")
         live = self.get(api_version, kind, namespace, name)
-        return live is None or bool(uid and (live.get("metadata") or {}).get("uid") != uid)
+        return live is None or bool(uid(obj) and uid(live) != uid(obj))
 
     # -- plumbing --------------------------------------------------------------------------------
 

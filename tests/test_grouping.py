@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitops_ray.model.units import LoadedFile, Problem, Unit, UnitKey, group_units
+from gitops_ray.model.units import LoadedFile, Problem, Unit, UnitKey
+from gitops_ray.source.grouping import group_units
 
 
 def raycluster(name: str, namespace: str | None = None, **annotations: str) -> dict[str, Any]:
