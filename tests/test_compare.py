@@ -13,10 +13,10 @@ from gitops_ray.reconcile.compare import (
     FieldDiff,
     display_path,
     fields_leaves,
-    managed_fields,
     object_diffs,
     object_leaves,
 )
+from gitops_ray.reconcile.owners import fields_of
 
 APPLYSET = "applyset-Rk-Amzf3PLu8JDZc8FIjn3rtWH3LyPk-O35MTwmysQg-v1"
 
@@ -314,7 +314,7 @@ def test_object_as_the_api_server_returns_it_after_apply_has_no_diffs(
 def test_paths_from_the_desired_object_equal_the_paths_the_api_server_records(
     desired: dict[str, Any], live: dict[str, Any]
 ) -> None:
-    recorded = {leaf for fields in managed_fields(live, "gitops-ray") for leaf in fields_leaves(fields)}
+    recorded = {leaf for fields in fields_of(live, "gitops-ray") for leaf in fields_leaves(fields)}
     identity = {("f:apiVersion",), ("f:kind",), ("f:metadata", "f:name"), ("f:metadata", "f:namespace")}
     assert set(object_leaves(desired)) - identity == recorded
 

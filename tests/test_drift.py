@@ -23,7 +23,7 @@ from gitops_ray.observe.drift import (
     unit_drift,
 )
 from gitops_ray.reconcile.inventory import Inventory, MemberRef
-from gitops_ray.reconcile.plan import stamp
+from gitops_ray.reconcile.stamp import stamp
 
 KEY = UnitKey("team-a", "demo")
 SOURCE = "clusters/team-a/demo.yaml"

@@ -10,20 +10,20 @@ import pytest
 
 from gitops_ray.model.ownership import membership_labels
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
+from gitops_ray.reconcile.assess import immutable_change
 from gitops_ray.reconcile.inventory import Inventory, MemberRef
+from gitops_ray.reconcile.owners import written_only_by_us
 from gitops_ray.reconcile.plan import (
     Action,
     Counts,
     PlannedAction,
-    immutable_change,
     ordered_for_apply,
     ordered_for_prune,
     plan_object,
     plan_state,
     plan_unit,
-    stamp,
-    written_only_by_us,
 )
+from gitops_ray.reconcile.stamp import stamp
 
 KEY = UnitKey("team-a", "demo")
 SOURCE = "clusters/team-a/demo.yaml"

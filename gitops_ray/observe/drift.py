@@ -12,28 +12,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from gitops_ray.model.kuberay import NODE_TYPE_LABEL
 from gitops_ray.model.objects import KubeObject, label
 from gitops_ray.model.ownership import FIELD_MANAGER, is_ours, prune_disabled, unit_applyset_id
 from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
+from gitops_ray.reconcile.assess import Standing, assess
 from gitops_ray.reconcile.compare import (
     FieldDiff,
     comparable_form,
     fields_leaves,
-    managed_fields,
     object_diffs,
     object_leaves,
 )
 from gitops_ray.reconcile.inventory import Inventory, MemberRef, natural_name_key
-from gitops_ray.reconcile.plan import (
-    NODE_TYPE_LABEL,
-    STAMP_ANNOTATIONS,
-    SYSTEM_MANAGERS,
-    SpecHashes,
-    conflict_reason,
-    matches_last_apply,
-    stamp,
-    terminated_pod,
-)
+from gitops_ray.reconcile.owners import fields_of, other_writers
+from gitops_ray.reconcile.stamp import STAMP_ANNOTATIONS, SpecHashes, stamp
 
 __all__ = [
     "DRIFT_STATES",
@@ -212,16 +205,13 @@ def foreign_managers(live: KubeObject, desired: KubeObject | None = None) -> lis
     still holds: pass `desired`, because a manager that changed a field also took it away from us. The
     cluster's own bookkeeping (kube-controller-manager, kubelet, ...) and status-only writes are ignored.
     """
-    ours = {leaf for fields in managed_fields(live, FIELD_MANAGER) for leaf in fields_leaves(fields)}
+    ours = {leaf for fields in fields_of(live, FIELD_MANAGER) for leaf in fields_leaves(fields)}
     if desired is not None:
         ours.update(object_leaves(comparable_form(desired)))
     ancestors = {leaf[:depth] for leaf in ours for depth in range(1, len(leaf))}
     found = set()
-    for entry in (live.get("metadata") or {}).get("managedFields") or []:
-        manager = str(entry.get("manager") or "(unnamed)")
-        if manager == FIELD_MANAGER or manager in SYSTEM_MANAGERS:
-            continue
-        for leaf in fields_leaves(entry.get("fieldsV1") or {}):
+    for manager, fields in other_writers(live):
+        for leaf in fields_leaves(fields):
             if leaf[:1] == ("f:status",):
                 continue
             if (
@@ -239,16 +229,17 @@ def object_drift(
 ) -> ObjectDrift:
     """Judge one desired object against its live copy (`hashes`: a memo shared across one unit)."""
     ref = MemberRef.from_object(desired)
-    if live is None:
-        return ObjectDrift(ref, "missing", reason="not in the cluster")
-    if not is_ours(live, applyset):
-        return ObjectDrift(ref, "conflict", reason=conflict_reason(live))
-    terminated = terminated_pod(live)
-    if terminated:
-        return ObjectDrift(ref, "terminated", reason=terminated)
     stamped = stamp(desired, hashes)
-    if matches_last_apply(stamped, live):
+    judged = assess(stamped, live, applyset)
+    if judged.standing is Standing.ABSENT:
+        return ObjectDrift(ref, "missing", reason="not in the cluster")
+    if judged.standing is Standing.NOT_OURS:
+        return ObjectDrift(ref, "conflict", reason=judged.reason)
+    if judged.standing is Standing.TERMINATED:
+        return ObjectDrift(ref, "terminated", reason=judged.reason)
+    if judged.standing is Standing.SYNCED:
         return ObjectDrift(ref, "in-sync")
+    assert live is not None
     diffs = tuple(diff for diff in object_diffs(stamped, live) if diff.path not in _STAMP_PATHS)
     managers = tuple(foreign_managers(live, stamped))
     if diffs:

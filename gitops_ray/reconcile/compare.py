@@ -23,6 +23,7 @@ from gitops_ray.model.objects import KubeObject
 from gitops_ray.model.ownership import FIELD_MANAGER, canonical_json
 from gitops_ray.model.quantity import QuantityError, parse_quantity
 from gitops_ray.model.redaction import REDACTED, redact_field
+from gitops_ray.reconcile.owners import fields_of
 
 FieldPath = tuple[str, ...]
 
@@ -370,25 +371,13 @@ def desired_diffs(desired: KubeObject, live: KubeObject) -> list[FieldDiff]:
 # --- managedFields ------------------------------------------------------------------------------------
 
 
-def managed_fields(live: KubeObject, manager: str, operation: str = "") -> list[Mapping[str, Any]]:
-    """The `fieldsV1` trees recorded for `manager` (only its `operation` entries when given)."""
-    entries = (live.get("metadata") or {}).get("managedFields") or []
-    return [
-        entry.get("fieldsV1") or {}
-        for entry in entries
-        if isinstance(entry, dict)
-        and entry.get("manager") == manager
-        and (not operation or entry.get("operation") == operation)
-    ]
-
-
 def removed_fields(desired: KubeObject, live: KubeObject) -> list[FieldDiff]:
     """Fields our last apply set (per our managedFields Apply entry) that desired no longer has but live
     still holds: SSA will remove them on the next apply, so until then they are drift. Fields we wrote
     by other means (a create-only POST records an Update) are not an apply's to remove."""
     comparable = comparable_form(desired)
     removed: dict[FieldPath, None] = {}
-    for fields in managed_fields(live, FIELD_MANAGER, operation="Apply"):
+    for fields in fields_of(live, FIELD_MANAGER, operation="Apply"):
         for leaf in fields_leaves(fields):
             if leaf and leaf[0] == "f:status":
                 continue

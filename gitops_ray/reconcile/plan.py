@@ -11,39 +11,24 @@ came back empty.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from gitops_ray.model.objects import KubeObject, annotation, being_deleted, kind_rank, label
+from gitops_ray.model.kuberay import HEAD_NODE_TYPE, NODE_TYPE_LABEL
+from gitops_ray.model.objects import KubeObject, kind_rank, label
 from gitops_ray.model.ownership import (
-    CLUSTER_LABEL,
-    FIELD_MANAGER,
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
-    PART_OF_LABEL,
-    SPEC_HASH_ANNOTATION,
-    canonical_json,
     is_generated_secret,
     is_ours,
     prune_disabled,
-    spec_hash,
     unit_applyset_id,
 )
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
-from gitops_ray.reconcile.compare import differing_paths, display_path
+from gitops_ray.reconcile.assess import Standing, assess, edited_paths
 from gitops_ray.reconcile.inventory import Inventory, MemberRef, natural_name_key, widen
+from gitops_ray.reconcile.stamp import SpecHashes, stamp
 
-APPLIED_HASH_ANNOTATION = "gitops-ray.io/applied-hash"
-STAMP_ANNOTATIONS = (APPLIED_HASH_ANNOTATION, SPEC_HASH_ANNOTATION)
-NODE_TYPE_LABEL = "ray.io/node-type"
-
-# Managers whose writes are the cluster's own bookkeeping, never a user's change to our fields.
-SYSTEM_MANAGERS = frozenset({"kube-controller-manager", "kube-scheduler", "kubelet", "kube-apiserver"})
-_SELECTOR_IMMUTABLE_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
-_DRIFT_PATHS_SHOWN = 3
 GENERATED_SECRET_KEPT = "generated secret: created once, never updated"
 
 
@@ -185,173 +170,7 @@ class StatePlan:
         return sum((unit.counts(failures) for unit in self.units), Counts())
 
 
-# --- stamping -----------------------------------------------------------------------------------------
-
-
-class SpecHashes:
-    """Spec hashes memoized for one planning pass.
-
-    Render gives the Pods of a worker group one shared (read-only) spec object, so hashing each spec
-    once instead of once per Pod is what keeps stamping thousands of Pods cheap. Keyed by identity; each
-    spec is held, so its id cannot be reused by another object while the memo lives.
-    """
-
-    def __init__(self) -> None:
-        self._known: dict[int, tuple[Any, str]] = {}
-
-    def of(self, obj: KubeObject) -> str:
-        """`ownership.spec_hash(obj)`, computed once per spec object."""
-        spec = obj.get("spec")
-        known = self._known.get(id(spec))
-        if known is None or known[0] is not spec:
-            known = (spec, spec_hash(obj))
-            self._known[id(spec)] = known
-        return known[1]
-
-
-def applied_hash(obj: KubeObject, hashes: SpecHashes | None = None) -> str:
-    """Hash of an object as we apply it, without its own applied-hash annotation: the spec by its spec
-    hash, everything else by its canonical JSON."""
-    meta = obj.get("metadata") or {}
-    annotations = {
-        key: value for key, value in (meta.get("annotations") or {}).items() if key != APPLIED_HASH_ANNOTATION
-    }
-    rest = {key: value for key, value in obj.items() if key != "spec"}
-    rest["metadata"] = {**meta, "annotations": annotations}
-    spec_digest = (hashes or SpecHashes()).of(obj)
-    return hashlib.sha256(f"{canonical_json(rest)}\n{spec_digest}".encode()).hexdigest()[:16]
-
-
-def stamp(desired: KubeObject, hashes: SpecHashes | None = None) -> KubeObject:
-    """A copy of `desired` carrying the applied-hash annotation (and, for Pods, the spec-hash), so the next
-    cycle can tell "unchanged since our last apply" from the live object alone. The input is not changed;
-    the copy shares unchanged subtrees with it. Pass one `hashes` memo when stamping many objects."""
-    hashes = hashes or SpecHashes()
-    meta = desired.get("metadata") or {}
-    annotations = dict(meta.get("annotations") or {})
-    annotations.pop(APPLIED_HASH_ANNOTATION, None)
-    if desired.get("kind") == "Pod":
-        annotations[SPEC_HASH_ANNOTATION] = hashes.of(desired)
-    stamped = {**desired, "metadata": {**meta, "annotations": annotations}}
-    annotations[APPLIED_HASH_ANNOTATION] = applied_hash(stamped, hashes)
-    return stamped
-
-
 # --- per object ---------------------------------------------------------------------------------------
-
-
-def written_only_by_us(live: KubeObject) -> bool:
-    """True if no one but gitops-ray (and the cluster's own status bookkeeping) wrote to the object.
-
-    Every write is recorded in managedFields, so with a matching applied-hash this proves live equals what
-    we applied, without a field-by-field comparison: what keeps a no-op cycle cheap at thousands of objects.
-    """
-    for entry in (live.get("metadata") or {}).get("managedFields") or []:
-        manager = entry.get("manager") if isinstance(entry, dict) else None
-        if manager == FIELD_MANAGER or manager in SYSTEM_MANAGERS:
-            continue
-        written = (entry.get("fieldsV1") or {}) if isinstance(entry, dict) else {}
-        if any(segment != "f:status" for segment in written):
-            return False
-    return True
-
-
-def matches_last_apply(stamped: KubeObject, live: KubeObject) -> bool:
-    """True if live is provably what we applied for `stamped`: same applied-hash and no other writer."""
-    same_hash = annotation(live, APPLIED_HASH_ANNOTATION) == annotation(stamped, APPLIED_HASH_ANNOTATION)
-    return same_hash and written_only_by_us(live)
-
-
-def _spec_part_diffs(desired: KubeObject, live: KubeObject, name: str = "") -> list[str]:
-    """Paths under `spec.<name>` (all of `spec` when no name) where live lacks what desired sets."""
-    spec = desired.get("spec") or {}
-    live_spec = live.get("spec") or {}
-    if name and name not in spec:
-        return []
-    want = {name: spec[name]} if name else spec
-    have = {name: live_spec.get(name)} if name else live_spec
-    return [display_path(path) for path in differing_paths({"spec": want}, {"spec": have})]
-
-
-def immutable_change(desired: KubeObject, live: KubeObject) -> str:
-    """Why `live` cannot be updated into `desired` in place (it must be deleted and created), or ""."""
-    kind = desired.get("kind")
-    desired_spec: dict[str, Any] = desired.get("spec") or {}
-    live_spec: dict[str, Any] = live.get("spec") or {}
-    if kind == "Pod":
-        want, have = annotation(desired, SPEC_HASH_ANNOTATION), annotation(live, SPEC_HASH_ANNOTATION)
-        if have is None:
-            return "pod spec differs and pod specs are immutable" if _spec_part_diffs(desired, live) else ""
-        return (
-            f"pod spec changed (spec-hash {have} -> {want}); pod specs are immutable" if have != want else ""
-        )
-    if kind == "Service":
-        want_ip, have_ip = str(desired_spec.get("clusterIP") or ""), str(live_spec.get("clusterIP") or "")
-        if (want_ip == "None") != (have_ip == "None"):
-            return "service changes between headless and not (spec.clusterIP is immutable)"
-        if want_ip and want_ip != have_ip:
-            return f"spec.clusterIP changes from {have_ip or 'unset'} to {want_ip} (immutable)"
-        return ""
-    if kind in _SELECTOR_IMMUTABLE_KINDS and "selector" in desired_spec:
-        if desired_spec["selector"] != live_spec.get("selector"):
-            return "spec.selector changed (immutable)"
-        return ""
-    if kind == "Job":
-        changed = _spec_part_diffs(desired, live, "selector") + _spec_part_diffs(desired, live, "template")
-        return f"{changed[0]} changed (a Job's selector and template are immutable)" if changed else ""
-    return ""
-
-
-TERMINAL_POD_PHASES = ("Failed", "Succeeded")
-RAY_CONTAINER_INDEX = 0  # KubeRay's utils.RayContainerIndex: the Ray container comes first
-
-
-def terminated_pod(live: KubeObject) -> str:
-    """Why KubeRay would delete this live Pod and create it again (its `shouldDeletePod`), or "".
-
-    A Pod in phase Failed or Succeeded (evicted, OOM-killed with restartPolicy Never, ...) never runs
-    again, whatever its restartPolicy; a Running Pod whose Ray container terminated with restartPolicy
-    Never will not either."""
-    if live.get("kind") != "Pod":
-        return ""
-    status = live.get("status") or {}
-    phase = status.get("phase")
-    if phase in TERMINAL_POD_PHASES:
-        return f"pod phase {phase}: it will not run again; deleted and created again (as KubeRay does)"
-    spec = live.get("spec") or {}
-    containers = spec.get("containers") or []
-    if phase != "Running" or spec.get("restartPolicy") != "Never" or len(containers) <= RAY_CONTAINER_INDEX:
-        return ""
-    ray_container = (containers[RAY_CONTAINER_INDEX] or {}).get("name")
-    for container in status.get("containerStatuses") or []:
-        if container.get("name") == ray_container and (container.get("state") or {}).get("terminated"):
-            return (
-                "the Ray container terminated and restartPolicy is Never: deleted and created again "
-                "(as KubeRay does)"
-            )
-    return ""
-
-
-def conflict_reason(live: KubeObject) -> str:
-    """Why an object with one of our names is not ours to change."""
-    if label(live, MANAGED_BY_LABEL) == MANAGED_BY_VALUE and label(live, CLUSTER_LABEL):
-        return (
-            f"belongs to gitops-ray unit {label(live, CLUSTER_LABEL)!r} (another ApplySet): "
-            "declared by two units, left alone"
-        )
-    return (
-        f"exists but was not created by gitops-ray for this unit (no matching {PART_OF_LABEL} label): "
-        "left alone"
-    )
-
-
-def _drift_reason(desired: KubeObject, live: KubeObject) -> str:
-    paths = [display_path(path) for path in differing_paths(desired, live)]
-    if not paths:
-        return ""
-    shown = ", ".join(paths[:_DRIFT_PATHS_SHOWN])
-    more = f" and {len(paths) - _DRIFT_PATHS_SHOWN} more" if len(paths) > _DRIFT_PATHS_SHOWN else ""
-    return f"drift to heal: {shown}{more}"
 
 
 def plan_object(desired: KubeObject, live: KubeObject | None, applyset: str) -> PlannedAction:
@@ -370,25 +189,28 @@ def _plan_object(
     return planned
 
 
+_ACTION_OF = {
+    Standing.ABSENT: Action.CREATE,
+    Standing.NOT_OURS: Action.CONFLICT,
+    Standing.TERMINATING: Action.RECREATE,
+    Standing.TERMINATED: Action.RECREATE,
+    Standing.IMMUTABLE: Action.RECREATE,
+    Standing.CHANGED: Action.UPDATE,
+    Standing.SYNCED: Action.UNCHANGED,
+}
+
+
 def _plan_change(
     ref: MemberRef, desired: KubeObject, live: KubeObject | None, applyset: str
 ) -> PlannedAction:
-    if live is None:
-        return PlannedAction(Action.CREATE, ref, "absent", desired)
-    if not is_ours(live, applyset):
-        return PlannedAction(Action.CONFLICT, ref, conflict_reason(live), desired, live)
-    if being_deleted(live):
-        return PlannedAction(Action.RECREATE, ref, "being deleted: created again once gone", desired, live)
-    recreate = terminated_pod(live) or immutable_change(desired, live)
-    if recreate:
-        return PlannedAction(Action.RECREATE, ref, recreate, desired, live)
-    if annotation(live, APPLIED_HASH_ANNOTATION) != annotation(desired, APPLIED_HASH_ANNOTATION):
-        return PlannedAction(Action.UPDATE, ref, "desired state changed since the last apply", desired, live)
-    if not written_only_by_us(live):
-        drift = _drift_reason(desired, live)
-        if drift:
-            return PlannedAction(Action.UPDATE, ref, drift, desired, live)
-    return PlannedAction(Action.UNCHANGED, ref, "live matches desired", desired, live)
+    judged = assess(desired, live, applyset)
+    if judged.standing is Standing.EDITED:
+        assert live is not None
+        edited = edited_paths(desired, live)
+        if not edited:  # another writer set our own values: nothing to heal
+            return PlannedAction(Action.UNCHANGED, ref, "live matches desired", desired, live)
+        return PlannedAction(Action.UPDATE, ref, f"drift to heal: {edited}", desired, live)
+    return PlannedAction(_ACTION_OF[judged.standing], ref, judged.reason, desired, live)
 
 
 def for_apply(desired: KubeObject, live: KubeObject | None) -> KubeObject:
@@ -600,7 +422,7 @@ def plan_state(
 
 def _apply_key(planned: PlannedAction) -> tuple[Any, ...]:
     obj = planned.desired or planned.live or {}
-    head_first = 0 if label(obj, NODE_TYPE_LABEL) == "head" else 1
+    head_first = 0 if label(obj, NODE_TYPE_LABEL) == HEAD_NODE_TYPE else 1
     ref = planned.ref
     return (kind_rank(ref.kind), ref.kind, ref.group, head_first, ref.namespace, natural_name_key(ref.name))
 
