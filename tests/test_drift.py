@@ -490,6 +490,17 @@ def test_markdown_escapes_table_cells_and_shortens_long_values() -> None:
 # --- summary --------------------------------------------------------------------------------------------
 
 
+def test_leftovers_of_a_cycle_whose_prune_is_held_say_they_stay() -> None:
+    leftover = copy.deepcopy(stamp(worker(7, ready=True)[0]))
+    ref = MemberRef.from_object(leftover)
+    drift = unit_drift(
+        unit(), {ref: leftover}, Inventory(KEY, SOURCE, frozenset({ref})), (), "prune held: ..."
+    )
+    assert drift.objects == (
+        ObjectDrift(ref, "orphan", reason="no longer desired; not pruned while the source is not whole"),
+    )
+
+
 def test_drift_summary_totals_and_lists_clusters_in_order() -> None:
     broken = UnitDrift(
         UnitKey("team-b", "broken"), "clusters/team-b/broken.yaml", (), None, (Problem("x", "bad"),)

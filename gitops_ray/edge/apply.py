@@ -468,7 +468,7 @@ def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResul
         after = _live_after(live, run.stored) if run else live
         unit = units.get(unit_plan.key) or RenderedUnit(unit_plan.key, unit_plan.source)
         applyset = unit_applyset_id(unit_plan.key.name, unit_plan.key.namespace)
-        drift = unit_drift(unit, after, unit_plan.inventory, ours.get(applyset, ()))
+        drift = unit_drift(unit, after, unit_plan.inventory, ours.get(applyset, ()), unit_plan.held)
         errors = tuple(run.errors) if run else tuple(str(problem) for problem in unit_plan.problems)
         counts = unit_plan.counts(run.failed, run.pending) if run else unit_plan.counts()
         pending = (

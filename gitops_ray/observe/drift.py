@@ -249,8 +249,11 @@ def object_drift(
     return ObjectDrift(ref, "in-sync")
 
 
-def _leftover_drift(ref: MemberRef, live: KubeObject) -> ObjectDrift:
-    why = "prune disabled by annotation" if prune_disabled(live) else "pruned by the next sync"
+def _leftover_drift(ref: MemberRef, live: KubeObject, prune_held: str) -> ObjectDrift:
+    if prune_disabled(live):
+        why = "prune disabled by annotation"
+    else:
+        why = "not pruned while the source is not whole" if prune_held else "pruned by the next sync"
     return ObjectDrift(ref, "orphan", reason=f"no longer desired; {why}")
 
 
@@ -325,9 +328,11 @@ def unit_drift(
     live: Mapping[MemberRef, KubeObject],
     inventory: Inventory | None,
     all_live_ours: Iterable[KubeObject] = (),
+    prune_held: str = "",
 ) -> UnitDrift:
     """Drift of one unit: each desired object judged, inventory members no longer desired but still live,
-    and orphans (live objects with this unit's ApplySet label that its inventory does not list)."""
+    and orphans (live objects with this unit's ApplySet label that its inventory does not list).
+    `prune_held`: why this cycle prunes nothing (the leftovers then say they stay)."""
     if not unit.ok:
         return UnitDrift(unit.key, unit.source, (), _inventory_health(inventory, live), unit.problems)
     applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
@@ -340,7 +345,7 @@ def unit_drift(
     for ref in members - judged.keys():
         leftover = live.get(ref)
         if leftover is not None and is_ours(leftover, applyset):
-            judged[ref] = _leftover_drift(ref, leftover)
+            judged[ref] = _leftover_drift(ref, leftover, prune_held)
     for obj in all_live_ours:
         ref = MemberRef.from_object(obj)
         if ref not in judged and ref not in members and is_ours(obj, applyset):
