@@ -14,10 +14,12 @@ from typing import Any
 
 import yaml
 
+from gitops_ray.model.errors import GitopsRayError
+
 ENV_PREFIX = "GITOPS_RAY_"
 
 
-class SettingsError(ValueError):
+class SettingsError(GitopsRayError):
     """A setting is unusable; names where it came from (file key, variable or flag)."""
 
 

@@ -83,7 +83,7 @@ class UnitResult:
 
     key: UnitKey
     counts: Counts
-    errors: tuple[str, ...]
+    errors: tuple[Problem, ...]  # located at the unit's file and the object the request was about
     drift: UnitDrift
     changes: tuple[PlannedAction, ...] = ()
     pending: tuple[str, ...] = ()  # recreates left for a later cycle (old object still terminating)
@@ -233,7 +233,7 @@ class _UnitRun:
         self.options = options
         self.skip_namespaces = skip_namespaces  # dry run: namespaces that do not exist yet
         self.delete_deadline = delete_deadline  # monotonic: the cycle's shared wait for deletions
-        self.errors: list[str] = []
+        self.errors: list[Problem] = []
         self.failed: set[MemberRef] = set()
         self.pending: dict[MemberRef, str] = {}
         self.pruned: set[MemberRef] = set()
@@ -259,7 +259,10 @@ class _UnitRun:
 
     def _fail(self, ref: MemberRef, error: KubeError) -> None:
         self.failed.add(ref)
-        self.errors.append(str(error))
+        self.errors.append(Problem(self.plan.source, str(error)))
+
+    def _inventory_failed(self, error: KubeError) -> None:
+        self.errors.append(Problem(self.plan.source, f"inventory of {self.plan.key}: {error}"))
 
     def _write_parent(self, inventory: Inventory | None, action: Action) -> bool:
         if inventory is None or action not in APPLY_ACTIONS or not self._sends(inventory.parent_ref):
@@ -267,7 +270,7 @@ class _UnitRun:
         try:
             self.kube.apply(inventory_parent(inventory), self.options.field_manager)
         except KubeError as error:
-            self.errors.append(f"inventory of {self.plan.key}: {error}")
+            self._inventory_failed(error)
             return False
         return True
 
@@ -276,7 +279,7 @@ class _UnitRun:
         try:
             self.kube.delete(inventory_parent(inventory))
         except KubeError as error:
-            self.errors.append(f"inventory of {self.plan.key}: {error}")
+            self._inventory_failed(error)
 
     def _apply_all(self) -> None:
         ordered = [a for a in ordered_for_apply(self.plan.actions) if self._sends(a.ref)]
@@ -385,9 +388,10 @@ def _by_applyset(live: Iterable[KubeObject]) -> dict[str, list[KubeObject]]:
 
 def _failed_unit(key: UnitKey, source: str, message: str, plan: UnitPlan | None = None) -> UnitResult:
     """A unit that could not be carried out at all: nothing of it was applied or pruned."""
-    drift = UnitDrift(key, source, (), None, (Problem(source, message, object=f"unit {key}"),))
+    problem = Problem(source, message, object=f"unit {key}")
+    drift = UnitDrift(key, source, (), None, (problem,))
     counts = plan.counts(action.ref for action in plan.actions) if plan else Counts(failed=1)
-    return UnitResult(key, counts, (message,), drift, _changes(plan) if plan else ())
+    return UnitResult(key, counts, (problem,), drift, _changes(plan) if plan else ())
 
 
 def _blocked_by(
@@ -469,7 +473,7 @@ def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResul
         unit = units.get(unit_plan.key) or RenderedUnit(unit_plan.key, unit_plan.source)
         applyset = unit_applyset_id(unit_plan.key.name, unit_plan.key.namespace)
         drift = unit_drift(unit, after, unit_plan.inventory, ours.get(applyset, ()), unit_plan.held)
-        errors = tuple(run.errors) if run else tuple(str(problem) for problem in unit_plan.problems)
+        errors = tuple(run.errors) if run else unit_plan.problems
         counts = unit_plan.counts(run.failed, run.pending) if run else unit_plan.counts()
         pending = (
             tuple(run.pending[ref] for ref in sorted(run.pending, key=MemberRef.sort_key)) if run else ()

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.objects import KubeObject, api_group, kind_rank
 from gitops_ray.model.ownership import (
     APPLYSET_GROUP_KINDS_ANNOTATION,
@@ -41,7 +42,7 @@ _PARENT_PREFIX = parent_name("")
 _NATURAL_PARTS = re.compile(r"(\d+)")
 
 
-class InventoryError(ValueError):
+class InventoryError(GitopsRayError):
     """A parent object that cannot be read as a gitops-ray inventory; the message names object and field."""
 
 

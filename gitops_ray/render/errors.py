@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from gitops_ray.model.errors import GitopsRayError
 
-class RenderError(Exception):
+
+class RenderError(GitopsRayError):
     """A RayCluster cannot be rendered; `field` is a path into the object (`spec.headGroupSpec`)."""
 
     def __init__(self, message: str, field: str = "") -> None:

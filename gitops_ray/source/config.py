@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.units import TARGET_PODS, TARGETS
 from gitops_ray.render.options import FeatureGates, RenderOptions
 from gitops_ray.source.load import DEFAULT_MAX_FILE_BYTES
@@ -21,7 +22,7 @@ from gitops_ray.source.load import DEFAULT_MAX_FILE_BYTES
 REPO_CONFIG_FILE = "gitops-ray.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(GitopsRayError):
     """The repository config is unusable; names the file and the key."""
 
 

@@ -52,7 +52,9 @@ def test_an_api_server_stopped_mid_sync_then_restarted_converges(
     settled = sync(tmp_path, kube)
 
     assert not interrupted.ok
-    assert any("API server unreachable" in error for unit in interrupted.units for error in unit.errors)
+    assert any(
+        "API server unreachable" in error.message for unit in interrupted.units for error in unit.errors
+    )
     assert converged.ok, converged
     assert names(kube, "Pod", NAMESPACE) == sorted(
         f"{name}-{suffix}"

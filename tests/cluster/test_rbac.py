@@ -97,12 +97,12 @@ def test_a_missing_permission_fails_with_an_error_naming_it(
     result = sync(tmp_path / "src", as_controller)
 
     assert not result.ok
-    assert result.units[0].errors == (
+    assert [error.message for error in result.units[0].errors] == [
         f"list Service in namespace {namespace}: services is forbidden: User "
         f'"system:serviceaccount:gitops-ray:gitops-ray-no-services" cannot list resource "services" in API '
         f'group "" in the namespace "{namespace}" (missing permission: list services (apiGroup "") in '
         f"namespace {namespace})",
-    )
+    ]
     assert names(kube, "Pod", namespace) == []
 
 
@@ -120,5 +120,5 @@ def test_a_delete_that_fails_stays_in_the_inventory(
 
     members = live(kube, "ConfigMap", namespace, "gitops-ray-demo")["data"]["members"]
     assert (result.units[0].counts.failed, result.units[0].counts.pruned) == (1, 0)
-    assert "(missing permission: delete pods" in result.units[0].errors[0]
+    assert "(missing permission: delete pods" in result.units[0].errors[0].message
     assert f"/v1/Pod/{namespace}/demo-small-worker-1" in members.splitlines()

@@ -221,7 +221,7 @@ def test_an_invalid_cluster_fails_alone_and_keeps_its_objects(
 
     outcome = {str(u.key): (u.ok, u.counts.created) for u in result.units}
     assert outcome == {f"{namespace}/bad": (False, 0), f"{namespace}/good": (True, 3)}
-    assert "minReplicas" in " ".join(result.units[0].errors)
+    assert "minReplicas" in " ".join(str(error) for error in result.units[0].errors)
     assert names(kube, "Pod", namespace) == [
         "bad-head",
         "bad-small-worker-0",
@@ -330,7 +330,9 @@ def test_an_api_error_on_one_unit_leaves_the_others_applied(
         (f"{namespace}/good", True, 0),
     ]
     assert (
-        result.units[0].errors[0].startswith(f'apply Service {namespace}/extra: Service "extra" is invalid')
+        result.units[0]
+        .errors[0]
+        .message.startswith(f'apply Service {namespace}/extra: Service "extra" is invalid')
     )
     assert names(kube, "Pod", namespace) == [
         "bad-head",
@@ -347,7 +349,7 @@ def test_a_missing_namespace_is_an_error_when_namespace_creation_is_off(
 
     result = sync(tmp_path, kube, create_namespaces=False)
 
-    assert [u.errors for u in result.units] == [
-        ("namespace t-never-created does not exist (namespace creation is off)",)
+    assert [[error.message for error in u.errors] for u in result.units] == [
+        ["namespace t-never-created does not exist (namespace creation is off)"]
     ]
     assert result.writes == 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from gitops_ray.model.errors import GitopsRayError
 
-class GitSourceError(RuntimeError):
+
+class GitSourceError(GitopsRayError):
     """A Git operation failed; the message names the repository (redacted) and what failed."""
 
 

@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 
 from gitops_ray.edge.fencing import WriteCheck, unfenced
 from gitops_ray.edge.kube.counting import READ_METHODS, RequestCounter
-from gitops_ray.edge.kube.errors import KubeError, request_error, unreachable_error
+from gitops_ray.edge.kube.errors import KubeError, NotFound, request_error, unreachable_error
 from gitops_ray.edge.kube.resources import (
     BUILTIN_RESOURCES,
     Resource,
@@ -103,7 +103,7 @@ class KubeApi:
         self._discovered[api_version] = resources_from_discovery(api_version, body or {})
         found = self._discovered[api_version].get(kind)
         if found is None:
-            raise KubeError(
+            raise NotFound(
                 f"the API server does not serve {api_version} {kind} (is its CRD installed?)",
                 404,
                 "NotFound",

@@ -10,8 +10,10 @@ import ssl
 from collections.abc import Callable
 from typing import Any
 
+from gitops_ray.model.errors import GitopsRayError
 
-class KubeError(Exception):
+
+class KubeError(GitopsRayError):
     """A request failed. `status` is the HTTP status (0 when the API server could not be reached)."""
 
     def __init__(self, message: str, status: int = 0, reason: str = "") -> None:
@@ -27,6 +29,42 @@ class KubeError(Exception):
     @property
     def conflict(self) -> bool:
         return self.status == 409
+
+
+class Unreachable(KubeError):
+    """No answer: the API server is down, the network cut, or TLS failed (`status` 0)."""
+
+
+class Forbidden(KubeError):
+    """HTTP 403: RBAC denies the request; the message names the missing permission."""
+
+
+class NotFound(KubeError):
+    """HTTP 404: no such object, or the API server does not serve its kind."""
+
+
+class Conflict(KubeError):
+    """HTTP 409: a precondition, a resourceVersion or another field manager's ownership does not hold."""
+
+
+class Invalid(KubeError):
+    """HTTP 422: the API server's validation rejects the object (an immutable field, a bad value)."""
+
+
+class ServerError(KubeError):
+    """HTTP 5xx: the API server failed; worth retrying later."""
+
+
+def error_class(status: int) -> type[KubeError]:
+    """The typed error for an HTTP status (kopf's APIError classes do the same)."""
+    typed: dict[int, type[KubeError]] = {
+        0: Unreachable,
+        403: Forbidden,
+        404: NotFound,
+        409: Conflict,
+        422: Invalid,
+    }
+    return typed.get(status) or (ServerError if status >= 500 else KubeError)
 
 
 def server_message(body: Any, fallback: str) -> tuple[str, str]:
@@ -51,13 +89,13 @@ def request_error(
     text = f"{action} {target}: {message}"
     if status == 403 and permission:
         text += f" (missing permission: {permission})"
-    return KubeError(text, status, reason)
+    return error_class(status)(text, status, reason)
 
 
 def unreachable_error(action: str, target: str, error: Exception) -> KubeError:
     """`<action> <target>: API server unreachable (<cause>)`: the same words for the same cause every time
     (no object addresses, ports or timestamps), because these messages end up in committed drift reports."""
-    return KubeError(f"{action} {target}: API server unreachable ({unreachable_cause(error)})", 0)
+    return Unreachable(f"{action} {target}: API server unreachable ({unreachable_cause(error)})", 0)
 
 
 def unreachable_cause(error: BaseException) -> str:
