@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from gitops_ray.model.objects import natural_key
 from gitops_ray.model.units import UnitKey
 from gitops_ray.reconcile.inventory import (
     Inventory,
     InventoryError,
     MemberRef,
     inventory_parent,
-    natural_name_key,
     parse_inventory,
     shrink,
     widen,
@@ -235,7 +235,7 @@ def test_blank_member_lines_are_ignored() -> None:
 
 def test_workers_sort_by_numeric_index() -> None:
     names = ["demo-gpu-worker-10", "demo-gpu-worker-2", "demo-gpu-worker-1"]
-    assert sorted(names, key=natural_name_key) == [
+    assert sorted(names, key=natural_key) == [
         "demo-gpu-worker-1",
         "demo-gpu-worker-2",
         "demo-gpu-worker-10",

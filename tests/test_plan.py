@@ -741,13 +741,10 @@ def test_an_empty_source_prunes_everything_with_allow_empty_prune() -> None:
 
 
 def test_two_files_defining_one_cluster_are_both_skipped() -> None:
-    twin = RenderedUnit(KEY, "clusters/team-a/copy.yaml", objects=(HEAD,))
-    plan = plan_state(DesiredState(units=(unit(HEAD), twin)), LIVE, {KEY: inventory(HEAD)})
-    clash = (
-        "cluster team-a/demo is defined more than once "
-        "(in clusters/team-a/copy.yaml, clusters/team-a/demo.yaml)"
-    )
-    assert [[p.message for p in u.problems] for u in plan.units] == [[clash], [clash]]
+    clash = Problem(SOURCE, "team-a/demo is defined more than once (also in clusters/team-a/copy.yaml)")
+    twin = RenderedUnit(KEY, "clusters/team-a/copy.yaml", objects=(HEAD,), problems=(clash,))
+    plan = plan_state(DesiredState(units=(unit(HEAD, problems=(clash,)), twin)), LIVE, {KEY: inventory(HEAD)})
+    assert [u.ok for u in plan.units] == [False, False]
     assert plan.has_writes is False
 
 

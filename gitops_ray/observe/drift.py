@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gitops_ray.model.kuberay import NODE_TYPE_LABEL
-from gitops_ray.model.objects import KubeObject, label
+from gitops_ray.model.objects import KubeObject, label, natural_key
 from gitops_ray.model.ownership import FIELD_MANAGER, is_ours, prune_disabled, unit_applyset_id
 from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
 from gitops_ray.reconcile.assess import Standing, assess
@@ -24,7 +24,7 @@ from gitops_ray.reconcile.compare import (
     object_diffs,
     object_leaves,
 )
-from gitops_ray.reconcile.inventory import Inventory, MemberRef, natural_name_key
+from gitops_ray.reconcile.inventory import Inventory, MemberRef
 from gitops_ray.reconcile.owners import fields_of, other_writers
 from gitops_ray.reconcile.stamp import STAMP_ANNOTATIONS, SpecHashes, stamp
 
@@ -273,7 +273,7 @@ def pod_health(pods: Iterable[tuple[MemberRef, str | None]], live: Mapping[Membe
     head_ready: bool | None = None
     workers_ready = workers_desired = 0
     pending = []
-    for ref, node_type in sorted(pods, key=lambda pod: natural_name_key(pod[0].name)):
+    for ref, node_type in sorted(pods, key=lambda pod: natural_key(pod[0].name)):
         obj = live.get(ref)
         ready = obj is not None and _condition_true(obj, "Ready")
         if not ready:

@@ -11,13 +11,12 @@ empty group for the core API and an empty namespace for cluster-scoped objects
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gitops_ray.model.errors import GitopsRayError
-from gitops_ray.model.objects import KubeObject, api_group, kind_rank
+from gitops_ray.model.objects import KubeObject, api_group, kind_rank, natural_key
 from gitops_ray.model.ownership import (
     APPLYSET_GROUP_KINDS_ANNOTATION,
     APPLYSET_ID_LABEL,
@@ -39,18 +38,10 @@ from gitops_ray.model.units import UnitKey
 MEMBERS_KEY = "members"
 _TOOLING_PREFIX = TOOLING.split("/", 1)[0] + "/"
 _PARENT_PREFIX = parent_name("")
-_NATURAL_PARTS = re.compile(r"(\d+)")
 
 
 class InventoryError(GitopsRayError):
     """A parent object that cannot be read as a gitops-ray inventory; the message names object and field."""
-
-
-def natural_name_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    """`worker-2` sorts before `worker-10`: digit runs compare as numbers."""
-    return tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in _NATURAL_PARTS.split(name) if part
-    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +92,7 @@ class MemberRef:
         return f"{self.group}/{self.version}/{self.kind}/{self.namespace}/{self.name}"
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (kind_rank(self.kind), self.kind, self.group, self.namespace, natural_name_key(self.name))
+        return (kind_rank(self.kind), self.kind, self.group, self.namespace, natural_key(self.name))
 
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"

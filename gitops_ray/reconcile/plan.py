@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from gitops_ray.model.kuberay import HEAD_NODE_TYPE, NODE_TYPE_LABEL
-from gitops_ray.model.objects import KubeObject, kind_rank, label
+from gitops_ray.model.objects import KubeObject, kind_rank, label, natural_key
 from gitops_ray.model.ownership import (
     is_generated_secret,
     is_ours,
@@ -26,7 +26,7 @@ from gitops_ray.model.ownership import (
 )
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.reconcile.assess import Standing, assess, edited_paths
-from gitops_ray.reconcile.inventory import Inventory, MemberRef, natural_name_key, widen
+from gitops_ray.reconcile.inventory import Inventory, MemberRef, widen
 from gitops_ray.reconcile.stamp import SpecHashes, stamp
 
 GENERATED_SECRET_KEPT = "generated secret: created once, never updated"
@@ -336,23 +336,6 @@ def _holding_prunes(plan: UnitPlan, reason: str) -> UnitPlan:
     return replace(plan, actions=actions, held=reason)
 
 
-def _with_duplicate_keys(units: Iterable[RenderedUnit]) -> list[RenderedUnit]:
-    """Units sharing a key would fight over one inventory: each gets a problem naming the other files."""
-    by_key: dict[UnitKey, list[RenderedUnit]] = {}
-    for unit in units:
-        by_key.setdefault(unit.key, []).append(unit)
-    checked = []
-    for key in sorted(by_key):
-        group = by_key[key]
-        for unit in group:
-            if len(group) > 1:
-                files = ", ".join(sorted(other.source for other in group))
-                clash = Problem(unit.source, f"cluster {key} is defined more than once (in {files})")
-                unit = replace(unit, problems=(*unit.problems, clash))
-            checked.append(unit)
-    return checked
-
-
 def _owned_elsewhere(unit: RenderedUnit, inventory: Inventory | None, source_id: str) -> RenderedUnit:
     """A unit whose inventory another source recorded is not ours to apply: taking a cluster over from
     another source is explicit (`adopt`). Parents written before sources had an identity are adopted."""
@@ -390,7 +373,7 @@ def plan_state(
     (any unreadable, unparsable or invalid file: `state.broken_files`) nothing is pruned at all, whatever
     path a broken file had before. A source that yields no unit while inventories of it exist prunes
     nothing unless `allow_empty_prune`. `prune_held` says why nothing was pruned."""
-    units = _with_duplicate_keys(state.units)
+    units = list(state.units)
     if not adopt:
         units = [_owned_elsewhere(unit, inventories.get(unit.key), state.source_id) for unit in units]
     plans = [plan_unit(unit, live, inventories.get(unit.key), state.source_id) for unit in units]
@@ -424,7 +407,7 @@ def _apply_key(planned: PlannedAction) -> tuple[Any, ...]:
     obj = planned.desired or planned.live or {}
     head_first = 0 if label(obj, NODE_TYPE_LABEL) == HEAD_NODE_TYPE else 1
     ref = planned.ref
-    return (kind_rank(ref.kind), ref.kind, ref.group, head_first, ref.namespace, natural_name_key(ref.name))
+    return (kind_rank(ref.kind), ref.kind, ref.group, head_first, ref.namespace, natural_key(ref.name))
 
 
 def ordered_for_apply(actions: Iterable[PlannedAction]) -> list[PlannedAction]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from gitops_ray.model.objects import api_group
+from gitops_ray.model.objects import CLUSTER_SCOPED_KINDS, api_group
 
 
 @dataclass(frozen=True)
@@ -37,26 +37,32 @@ class Resource:
         return f'{verb} {self.plural} (apiGroup "{self.group}"){where}'
 
 
-_BUILTIN: tuple[Resource, ...] = (
-    Resource("v1", "Namespace", "namespaces", False),
-    Resource("v1", "ServiceAccount", "serviceaccounts", True),
-    Resource("v1", "Secret", "secrets", True),
-    Resource("v1", "ConfigMap", "configmaps", True),
-    Resource("v1", "PersistentVolumeClaim", "persistentvolumeclaims", True),
-    Resource("v1", "Service", "services", True),
-    Resource("v1", "Pod", "pods", True),
-    Resource("v1", "Endpoints", "endpoints", True),
-    Resource("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
-    Resource("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),
-    Resource("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", False),
-    Resource("rbac.authorization.k8s.io/v1", "Role", "roles", True),
-    Resource("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
-    Resource("apps/v1", "Deployment", "deployments", True),
-    Resource("apps/v1", "StatefulSet", "statefulsets", True),
-    Resource("apps/v1", "DaemonSet", "daemonsets", True),
-    Resource("batch/v1", "Job", "jobs", True),
-    Resource("networking.k8s.io/v1", "Ingress", "ingresses", True),
-    Resource("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", True),
+# Where the built-in kinds live; whether a kind is namespaced comes from the one scope table
+# (`model.objects.CLUSTER_SCOPED_KINDS`), so rendering and the API paths cannot disagree.
+_BUILTIN_PLURALS: tuple[tuple[str, str, str], ...] = (
+    ("v1", "Namespace", "namespaces"),
+    ("v1", "ServiceAccount", "serviceaccounts"),
+    ("v1", "Secret", "secrets"),
+    ("v1", "ConfigMap", "configmaps"),
+    ("v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
+    ("v1", "Service", "services"),
+    ("v1", "Pod", "pods"),
+    ("v1", "Endpoints", "endpoints"),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings"),
+    ("rbac.authorization.k8s.io/v1", "Role", "roles"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
+    ("apps/v1", "Deployment", "deployments"),
+    ("apps/v1", "StatefulSet", "statefulsets"),
+    ("apps/v1", "DaemonSet", "daemonsets"),
+    ("batch/v1", "Job", "jobs"),
+    ("networking.k8s.io/v1", "Ingress", "ingresses"),
+    ("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
+)
+_BUILTIN: tuple[Resource, ...] = tuple(
+    Resource(api_version, kind, plural, kind not in CLUSTER_SCOPED_KINDS)
+    for api_version, kind, plural in _BUILTIN_PLURALS
 )
 BUILTIN_RESOURCES: dict[tuple[str, str], Resource] = {(r.api_version, r.kind): r for r in _BUILTIN}
 
