@@ -24,9 +24,10 @@ from typing import Any
 
 import yaml
 
-from gitops_ray.edge.apply import SyncOptions, SyncResult, sync_state
+from gitops_ray.edge.apply import SyncOptions, sync_state
 from gitops_ray.edge.kube import KubeApi, connect
 from gitops_ray.model.units import DesiredState
+from gitops_ray.observe.outcome import SyncResult
 from gitops_ray.source.desired import desired_state
 
 TESTENV = Path(__file__).resolve().parent.parent / "scripts" / "k8s-testenv"

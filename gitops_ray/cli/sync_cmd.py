@@ -14,22 +14,19 @@ from typing import Any, TextIO
 from gitops_ray.app.controller import repo_settings
 from gitops_ray.app.settings import SettingsError, load_settings
 from gitops_ray.cli.source_id import local_source_id
-from gitops_ray.edge.apply import SyncOptions, SyncResult, UnitResult, sync_state
+from gitops_ray.edge.apply import SyncOptions, sync_state
 from gitops_ray.edge.cycle import run_repo_cycle
 from gitops_ray.edge.git import GitSourceError
 from gitops_ray.edge.git.export import export_tree
 from gitops_ray.edge.kube import KubeApi, KubeError, connect
 from gitops_ray.model.units import DesiredState
-from gitops_ray.observe.drift import UnitDrift
-from gitops_ray.reconcile.compare import FieldDiff, object_diffs
-from gitops_ray.reconcile.plan import Action, PlannedAction
+from gitops_ray.observe.outcome import SyncResult
 from gitops_ray.report.review import diff_states, format_markdown, format_text
+from gitops_ray.report.text import change_lines, drift_lines, summary_line
 from gitops_ray.source.config import ConfigError, read_repo_config
 from gitops_ray.source.desired import desired_state
 
 DIFF_EXIT_NO_CHANGES, DIFF_EXIT_CHANGES, DIFF_EXIT_ERROR = 0, 1, 2
-_SUMMARY_FIELDS = ("created", "updated", "recreated", "unchanged", "pruned", "failed")
-_DIFF_MARKS = {Action.CREATE: "+", Action.UPDATE: "~", Action.RECREATE: "!", Action.PRUNE: "-"}
 
 
 def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
@@ -133,33 +130,6 @@ def _desired_and_cluster(args: argparse.Namespace) -> tuple[DesiredState, KubeAp
     return state, kube
 
 
-def summary_line(unit: UnitResult) -> str:
-    """`team-a/training: created 3, updated 0, recreated 0, unchanged 29, pruned 0, failed 0`."""
-    counts = unit.counts.as_dict()
-    line = f"{unit.key}: " + ", ".join(f"{name} {counts[name]}" for name in _SUMMARY_FIELDS)
-    extra = [f"{name} {counts[name]}" for name in ("conflicts", "kept", "skipped", "pending") if counts[name]]
-    if not unit.drift.in_sync:
-        extra.append(f"drift: {unit.drift.status}")
-    return line + (f" ({', '.join(extra)})" if extra else "")
-
-
-def field_line(diff: FieldDiff) -> str:
-    """`spec.x: <live> -> <desired>` (None: absent)."""
-    return f"{diff.path}: {diff.live!r} -> {diff.desired!r}"
-
-
-def drift_lines(drift: UnitDrift) -> list[str]:
-    """One line per object not in sync, then its differing fields."""
-    lines = []
-    for obj in drift.objects:
-        if obj.state == "in-sync":
-            continue
-        managers = f" (changed by {', '.join(obj.managers)})" if obj.managers else ""
-        lines.append(f"drift: {obj.ref} {obj.state}{managers}" + (f": {obj.reason}" if obj.reason else ""))
-        lines += [f"  {field_line(diff)}" for diff in obj.diffs]
-    return lines
-
-
 def print_summary(result: SyncResult, options: SyncOptions, out: TextIO) -> None:
     if options.dry_run:
         print("dry run: every write was sent with dryRun=All; the cluster is unchanged", file=out)
@@ -216,14 +186,6 @@ def _sync_options(args: argparse.Namespace) -> SyncOptions:
         adopt=args.adopt,
         delete_wait=args.delete_wait,
     )
-
-
-def change_lines(planned: PlannedAction) -> list[str]:
-    """One line per change, then the fields an update changes (Secret values redacted by compare)."""
-    lines = [f"{_DIFF_MARKS[planned.action]} {planned.action.value} {planned.ref} ({planned.reason})"]
-    if planned.action is Action.UPDATE and planned.desired is not None and planned.live is not None:
-        lines += [f"  {field_line(diff)}" for diff in object_diffs(planned.desired, planned.live)]
-    return lines
 
 
 def run_diff(args: argparse.Namespace) -> int:

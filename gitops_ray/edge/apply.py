@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from gitops_ray.edge.fencing import Fenced
 from gitops_ray.edge.kube import WRITE_THREADS, KubeApi, KubeError, gc_paused
@@ -31,6 +31,7 @@ from gitops_ray.model.ownership import (
 )
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import UnitDrift, unit_drift
+from gitops_ray.observe.outcome import SyncResult, UnitResult
 from gitops_ray.reconcile.inventory import (
     Inventory,
     InventoryError,
@@ -74,50 +75,6 @@ class SyncOptions:
     adopt: bool = False
     delete_wait: float = DELETE_WAIT_SECONDS
     source_id: str = ""  # replaces the state's own source identity (`--source-name`)
-
-
-@dataclass(frozen=True)
-class UnitResult:
-    """What a cycle did (or, in a dry run or without healing, would do) for one unit. `changes` are the
-    writing actions only (create, update, recreate, prune): a no-op cycle keeps no live objects alive."""
-
-    key: UnitKey
-    counts: Counts
-    errors: tuple[Problem, ...]  # located at the unit's file and the object the request was about
-    drift: UnitDrift
-    changes: tuple[PlannedAction, ...] = ()
-    pending: tuple[str, ...] = ()  # recreates left for a later cycle (old object still terminating)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """A whole cycle. `prune_held` says why nothing was pruned (a broken file, an empty source)."""
-
-    units: tuple[UnitResult, ...]
-    prune_held: str = ""
-    requests: Mapping[str, int] = field(default_factory=dict)
-    writes: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return all(unit.ok for unit in self.units)
-
-    @property
-    def settled(self) -> bool:
-        """False while some recreate waits for a later cycle: the next poll must not be skipped."""
-        return not any(unit.pending for unit in self.units)
-
-    @property
-    def conflicts(self) -> int:
-        return sum(unit.counts.conflicts for unit in self.units)
-
-    @property
-    def has_changes(self) -> bool:
-        return any(unit.changes for unit in self.units)
 
 
 def _changes(plan: UnitPlan) -> tuple[PlannedAction, ...]:

@@ -36,9 +36,10 @@ from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_
 from gitops_ray.source.desired import desired_state
 
 if TYPE_CHECKING:
-    from gitops_ray.edge.apply import SyncOptions, SyncResult
+    from gitops_ray.edge.apply import SyncOptions
     from gitops_ray.edge.kube import KubeApi
     from gitops_ray.observe.drift import UnitDrift
+    from gitops_ray.observe.outcome import SyncResult
 
 log = structlog.get_logger(__name__)
 

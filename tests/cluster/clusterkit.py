@@ -7,9 +7,10 @@ from typing import Any
 
 import yaml
 
-from gitops_ray.edge.apply import SyncOptions, SyncResult, sync_state
+from gitops_ray.edge.apply import SyncOptions, sync_state
 from gitops_ray.edge.kube import KubeApi
 from gitops_ray.model.objects import KubeObject
+from gitops_ray.observe.outcome import SyncResult
 from gitops_ray.source.desired import desired_state
 
 
