@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from gitops_ray.model.ownership import membership_labels
+from gitops_ray.model.targets import raycluster_for_apply
 from gitops_ray.model.units import Problem, Unit, UnitKey
 from gitops_ray.render.options import RenderOptions
 from gitops_ray.source.config import SourceOptions
-from gitops_ray.source.desired import desired_state, raycluster_for_apply, render_unit
+from gitops_ray.source.desired import desired_state, render_unit
 
 EXAMPLE_REPO = Path(__file__).resolve().parents[1] / "example-repo"
 

@@ -335,7 +335,8 @@ def test_a_unit_applying_its_raycluster_takes_health_from_the_raycluster() -> No
             "conditions": [{"type": "HeadPodReady", "status": "False"}],
         },
     }
-    drift = unit_drift(unit(raycluster), {MemberRef.from_object(raycluster): live}, None)
+    applying = RenderedUnit(KEY, SOURCE, target="raycluster", objects=(raycluster,))
+    drift = unit_drift(applying, {MemberRef.from_object(raycluster): live}, None)
     assert drift.health == Health(False, 1, 2)
 
 

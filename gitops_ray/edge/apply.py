@@ -46,7 +46,6 @@ from gitops_ray.reconcile.plan import (
     Counts,
     PlannedAction,
     UnitPlan,
-    for_apply,
     ordered_for_apply,
     ordered_for_prune,
     plan_state,
@@ -247,7 +246,7 @@ class _UnitRun:
             if planned.action is Action.RECREATE and planned.ref not in gone:
                 continue
             assert planned.desired is not None
-            self._apply_one(planned, for_apply(planned.desired, planned.live))
+            self._apply_one(planned, planned.desired)
 
     def _delete_for_recreate(self, recreate: list[PlannedAction]) -> set[MemberRef]:
         """Delete every object to recreate at once, then wait for them together, within the cycle's

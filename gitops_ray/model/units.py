@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.targets import PODS
 
-TARGET_PODS = "pods"
-TARGET_RAYCLUSTER = "raycluster"
-TARGETS = (TARGET_PODS, TARGET_RAYCLUSTER)
 TARGET_ANNOTATION = "gitops-ray.io/target"
 RAYCLUSTER_API_VERSION = "ray.io/v1"
 DEFAULT_NAMESPACE = "default"
@@ -73,7 +71,7 @@ class Unit:
     source: str
     raycluster: KubeObject | None
     extras: tuple[KubeObject, ...] = ()
-    target: str = TARGET_PODS
+    target: str = PODS.name
     document: int | None = None  # index of the RayCluster in its file
     problems: tuple[Problem, ...] = ()  # found while loading; such a unit is neither applied nor pruned
 
@@ -84,7 +82,7 @@ class RenderedUnit:
 
     key: UnitKey
     source: str
-    target: str = TARGET_PODS
+    target: str = PODS.name
     objects: tuple[KubeObject, ...] = ()  # to apply, in apply order
     preview: tuple[KubeObject, ...] = ()  # `raycluster` target: what KubeRay will create (rendered/ only)
     problems: tuple[Problem, ...] = ()

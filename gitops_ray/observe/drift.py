@@ -15,6 +15,7 @@ from typing import Any, Literal
 from gitops_ray.model.kuberay import NODE_TYPE_LABEL
 from gitops_ray.model.objects import KubeObject, label, natural_key
 from gitops_ray.model.ownership import FIELD_MANAGER, is_ours, prune_disabled, unit_applyset_id
+from gitops_ray.model.targets import TARGETS
 from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
 from gitops_ray.reconcile.assess import Standing, assess
 from gitops_ray.reconcile.compare import (
@@ -298,12 +299,13 @@ def raycluster_health(raycluster: KubeObject | None) -> Health:
     )
 
 
-def unit_health(objects: Iterable[KubeObject], live: Mapping[MemberRef, KubeObject]) -> Health:
-    """Health of the objects a unit wants: its RayCluster's status if it applies one, else its Pods'."""
-    wanted = list(objects)
-    for obj in wanted:
-        if obj.get("kind") == "RayCluster":
-            return raycluster_health(live.get(MemberRef.from_object(obj)))
+def unit_health(unit: RenderedUnit, live: Mapping[MemberRef, KubeObject]) -> Health:
+    """Health of what a unit wants: its RayCluster's status when its target applies the RayCluster, else
+    its Pods'."""
+    wanted = list(unit.objects)
+    if TARGETS[unit.target].applies_raycluster:
+        clusters = [obj for obj in wanted if obj.get("kind") == "RayCluster"]
+        return raycluster_health(live.get(MemberRef.from_object(clusters[0])) if clusters else None)
     return pod_health(
         (
             (MemberRef.from_object(obj), label(obj, NODE_TYPE_LABEL))
@@ -353,7 +355,7 @@ def unit_drift(
                 ref, "orphan", reason="carries this unit's labels but is not in its inventory: never pruned"
             )
     objects = tuple(sorted(judged.values(), key=lambda drift: drift.ref.sort_key()))
-    return UnitDrift(unit.key, unit.source, objects, unit_health(unit.objects, live))
+    return UnitDrift(unit.key, unit.source, objects, unit_health(unit, live))
 
 
 def drift_summary(drifts: Iterable[UnitDrift]) -> dict[str, Any]:

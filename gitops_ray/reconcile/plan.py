@@ -24,12 +24,11 @@ from gitops_ray.model.ownership import (
     prune_disabled,
     unit_applyset_id,
 )
+from gitops_ray.model.targets import PODS, TARGETS, Target
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.reconcile.assess import Standing, assess, edited_paths
 from gitops_ray.reconcile.inventory import Inventory, MemberRef, widen
 from gitops_ray.reconcile.stamp import SpecHashes, stamp
-
-GENERATED_SECRET_KEPT = "generated secret: created once, never updated"
 
 
 class Action(StrEnum):
@@ -173,19 +172,24 @@ class StatePlan:
 # --- per object ---------------------------------------------------------------------------------------
 
 
-def plan_object(desired: KubeObject, live: KubeObject | None, applyset: str) -> PlannedAction:
+def plan_object(
+    desired: KubeObject, live: KubeObject | None, applyset: str, target: Target = PODS
+) -> PlannedAction:
     """The action for one desired object (`desired` already stamped) given its live copy."""
-    return _plan_object(MemberRef.from_object(desired), desired, live, applyset)
+    return _plan_object(MemberRef.from_object(desired), desired, live, applyset, target)
 
 
 def _plan_object(
-    ref: MemberRef, desired: KubeObject, live: KubeObject | None, applyset: str
+    ref: MemberRef, desired: KubeObject, live: KubeObject | None, applyset: str, target: Target
 ) -> PlannedAction:
+    """`desired` is stamped; the planned object to send is what the target makes of it."""
     planned = _plan_change(ref, desired, live, applyset)
     if planned.action in (Action.UPDATE, Action.RECREATE) and is_generated_secret(desired):
         return replace(
             planned, action=Action.UNCHANGED, reason="generated secret: created once, never updated"
         )
+    if planned.action in APPLY_ACTIONS:
+        return replace(planned, desired=target.for_apply(desired, live))
     return planned
 
 
@@ -211,29 +215,6 @@ def _plan_change(
             return PlannedAction(Action.UNCHANGED, ref, "live matches desired", desired, live)
         return PlannedAction(Action.UPDATE, ref, f"drift to heal: {edited}", desired, live)
     return PlannedAction(_ACTION_OF[judged.standing], ref, judged.reason, desired, live)
-
-
-def for_apply(desired: KubeObject, live: KubeObject | None) -> KubeObject:
-    """The object to send for `desired`, given its live copy.
-
-    `workerGroupSpecs` is an atomic list in KubeRay's CRD: applying a RayCluster without the `replicas` left
-    to the autoscaler would reset each group to the CRD default (0). The live value is carried over, per
-    group."""
-    if desired.get("kind") != "RayCluster" or live is None:
-        return desired
-    live_replicas = {
-        group.get("groupName"): group.get("replicas")
-        for group in (live.get("spec") or {}).get("workerGroupSpecs") or []
-        if isinstance(group, dict)
-    }
-    spec = desired.get("spec") or {}
-    groups = [
-        {**group, "replicas": live_replicas[group.get("groupName")]}
-        if "replicas" not in group and live_replicas.get(group.get("groupName")) is not None
-        else group
-        for group in spec.get("workerGroupSpecs") or []
-    ]
-    return {**desired, "spec": {**spec, "workerGroupSpecs": groups}} if groups else desired
 
 
 def plan_prune(ref: MemberRef, live: KubeObject | None, applyset: str) -> PlannedAction:
@@ -287,7 +268,7 @@ def plan_unit(
     applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
     hashes = SpecHashes()
     applies = [
-        _plan_object(ref, stamp(obj, hashes), live.get(ref), applyset)
+        _plan_object(ref, stamp(obj, hashes), live.get(ref), applyset, TARGETS.get(unit.target, PODS))
         for ref, obj in zip(refs, unit.objects, strict=True)
     ]
     desired_refs = {planned.ref for planned in applies}

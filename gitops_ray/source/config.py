@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from gitops_ray.model.errors import GitopsRayError
-from gitops_ray.model.units import TARGET_PODS, TARGETS
+from gitops_ray.model.targets import PODS, TARGETS
 from gitops_ray.render.options import FeatureGates, RenderOptions
 from gitops_ray.source.load import DEFAULT_MAX_FILE_BYTES
 
@@ -33,7 +33,7 @@ class SourceOptions:
     path: str = "."  # sub-path holding cluster YAML (the output dirs are always skipped)
     rendered_dir: str = "rendered"
     drift_dir: str = "drift"
-    default_target: str = TARGET_PODS
+    default_target: str = PODS.name
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     render: RenderOptions = field(default_factory=RenderOptions)
 

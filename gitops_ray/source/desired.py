@@ -6,14 +6,12 @@ Pure apart from reading the tree. Bad input never raises: it becomes problems on
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 from gitops_ray.model import ownership
 from gitops_ray.model.objects import KubeObject, sort_key
+from gitops_ray.model.targets import TARGETS
 from gitops_ray.model.units import (
-    TARGET_PODS,
-    TARGET_RAYCLUSTER,
     DesiredState,
     Problem,
     RenderedUnit,
@@ -37,18 +35,6 @@ def with_membership(obj: KubeObject, key: UnitKey) -> KubeObject:
     return {**obj, "metadata": {**metadata, "labels": labels}}
 
 
-def raycluster_for_apply(raycluster: KubeObject) -> KubeObject:
-    """The RayCluster as the `raycluster` target applies it: no status, and no worker `replicas` when the
-    autoscaler owns them (so Git and the autoscaler do not fight over the field)."""
-    applied = {key: copy.deepcopy(value) for key, value in raycluster.items() if key != "status"}
-    spec = applied.get("spec")
-    if isinstance(spec, dict) and spec.get("enableInTreeAutoscaling") is True:
-        for group in spec.get("workerGroupSpecs") or []:
-            if isinstance(group, dict):
-                group.pop("replicas", None)
-    return applied
-
-
 def _failed(unit: Unit, error: RenderError) -> RenderedUnit:
     """The unit with its render error as a problem located at the RayCluster's field."""
     problem = Problem(
@@ -65,13 +51,14 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
     """Render one unit; a render error becomes a problem located at the RayCluster's field."""
     if unit.problems:
         return RenderedUnit(key=unit.key, source=unit.source, target=unit.target, problems=unit.problems)
+    target = TARGETS[unit.target]
     rendered: tuple[KubeObject, ...] = ()
     warnings: tuple[str, ...] = ()
     if unit.raycluster is not None:
         try:
             result = render_raycluster(unit.raycluster, options)
         except ManagedElsewhere as error:
-            if unit.target != TARGET_RAYCLUSTER:
+            if not target.applies_raycluster:
                 return _failed(unit, error)
             # Another controller (MultiKueue) runs the Pods; the RayCluster itself is still ours to apply.
             warnings = (f"{error.message}; no preview of its Pods",)
@@ -79,12 +66,7 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
             return _failed(unit, error)
         else:
             rendered, warnings = result.objects, result.warnings
-    if unit.target == TARGET_PODS:
-        applied = [*rendered, *unit.extras]
-        preview: tuple[KubeObject, ...] = ()
-    else:
-        applied = [*([raycluster_for_apply(unit.raycluster)] if unit.raycluster else []), *unit.extras]
-        preview = rendered
+    applied, preview = target.split(unit.raycluster, rendered, unit.extras)
     objects = sorted((with_membership(obj, unit.key) for obj in applied), key=sort_key)
     return RenderedUnit(
         key=unit.key,

@@ -11,12 +11,11 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from gitops_ray.model.objects import CLUSTER_SCOPED_KINDS, KubeObject, object_ref
+from gitops_ray.model.targets import PODS, TARGETS
 from gitops_ray.model.units import (
     DEFAULT_NAMESPACE,
     RAYCLUSTER_API_VERSION,
     TARGET_ANNOTATION,
-    TARGET_PODS,
-    TARGETS,
     LoadedFile,
     Problem,
     Unit,
@@ -193,7 +192,7 @@ def _duplicates(units: Sequence[Unit]) -> list[Unit]:
 
 
 def group_units(
-    files: Iterable[LoadedFile], default_target: str = TARGET_PODS
+    files: Iterable[LoadedFile], default_target: str = PODS.name
 ) -> tuple[list[Unit], list[Problem]]:
     """Units of isolation from loaded files, and the problems of files that yield no unit at all.
 

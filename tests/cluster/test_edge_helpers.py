@@ -15,7 +15,6 @@ from kubernetes.client.exceptions import ApiException
 from gitops_ray.edge.kube.counting import RequestCounter, request_verb, since
 from gitops_ray.edge.kube.errors import unreachable_cause, unreachable_error
 from gitops_ray.edge.kube.resources import BUILTIN_RESOURCES, Resource, resources_from_discovery
-from gitops_ray.reconcile.plan import for_apply
 
 
 @pytest.mark.parametrize(
@@ -75,28 +74,6 @@ def test_discovery_maps_kinds_to_resources_and_skips_subresources() -> None:
     assert resources_from_discovery("ray.io/v1", resource_list) == {
         "RayCluster": Resource("ray.io/v1", "RayCluster", "rayclusters", True)
     }
-
-
-def _raycluster(*groups: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": "ray.io/v1", "kind": "RayCluster", "spec": {"workerGroupSpecs": list(groups)}}
-
-
-@pytest.mark.parametrize(
-    ("desired", "live", "expected_replicas"),
-    [
-        (_raycluster({"groupName": "a"}), _raycluster({"groupName": "a", "replicas": 3}), [3]),
-        (_raycluster({"groupName": "a", "replicas": 1}), _raycluster({"groupName": "a", "replicas": 3}), [1]),
-        (_raycluster({"groupName": "new"}), _raycluster({"groupName": "a", "replicas": 3}), [None]),
-        (_raycluster({"groupName": "a"}), None, [None]),
-    ],
-    ids=["autoscaled group keeps live", "git sets replicas", "new group", "not in the cluster yet"],
-)
-def test_for_apply(
-    desired: dict[str, Any], live: dict[str, Any] | None, expected_replicas: list[int | None]
-) -> None:
-    kept = for_apply(desired, live)
-
-    assert [group.get("replicas") for group in kept["spec"]["workerGroupSpecs"]] == expected_replicas
 
 
 # --- unreachable API server ---------------------------------------------------------------------------
