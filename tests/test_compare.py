@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from livekit import APPLIED_AT, managed_entry
 
 from gitops_ray.reconcile.compare import (
     REDACTED,
@@ -82,13 +83,9 @@ LIVE_POD: dict[str, Any] = {
         },
         "annotations": {"ray.io/ft-enabled": "false"},
         "managedFields": [
-            {
-                "manager": "gitops-ray",
-                "operation": "Apply",
-                "apiVersion": "v1",
-                "time": "2026-11-23T04:00:00Z",
-                "fieldsType": "FieldsV1",
-                "fieldsV1": {
+            managed_entry(
+                "gitops-ray",
+                {
                     "f:metadata": {
                         "f:annotations": {"f:ray.io/ft-enabled": {}},
                         "f:labels": {
@@ -145,7 +142,9 @@ LIVE_POD: dict[str, Any] = {
                         },
                     },
                 },
-            }
+                "Apply",
+                time=APPLIED_AT,
+            )
         ],
     },
     "spec": {
@@ -230,13 +229,9 @@ LIVE_SERVICE: dict[str, Any] = {
         "resourceVersion": "1240",
         "creationTimestamp": "2026-11-23T04:00:00Z",
         "managedFields": [
-            {
-                "manager": "gitops-ray",
-                "operation": "Apply",
-                "apiVersion": "v1",
-                "time": "2026-11-23T04:00:00Z",
-                "fieldsType": "FieldsV1",
-                "fieldsV1": {
+            managed_entry(
+                "gitops-ray",
+                {
                     "f:spec": {
                         "f:clusterIP": {},
                         "f:ports": {
@@ -260,7 +255,9 @@ LIVE_SERVICE: dict[str, Any] = {
                         "f:type": {},
                     }
                 },
-            }
+                "Apply",
+                time=APPLIED_AT,
+            )
         ],
     },
     "spec": {
@@ -467,13 +464,7 @@ def test_fields_not_from_our_apply_are_not_removals(manager: str, section: str, 
     live = copy.deepcopy(LIVE_SERVICE)
     live["metadata"][section] = {field: "yes"}
     live["metadata"]["managedFields"].append(
-        {
-            "manager": manager,
-            "operation": "Update",
-            "apiVersion": "v1",
-            "fieldsType": "FieldsV1",
-            "fieldsV1": {"f:metadata": {f"f:{section}": {".": {}, f"f:{field}": {}}}},
-        }
+        managed_entry(manager, {"f:metadata": {f"f:{section}": {".": {}, f"f:{field}": {}}}})
     )
     assert object_diffs(DESIRED_SERVICE, live) == ()
 

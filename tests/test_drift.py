@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from livekit import APPLIED_AT, APPLYSET, KEY, OURS, SOURCE, managed_entry
 
-from gitops_ray.model.ownership import membership_labels
 from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import (
     FieldDiff,
@@ -24,11 +24,6 @@ from gitops_ray.observe.drift import (
 )
 from gitops_ray.reconcile.inventory import Inventory, MemberRef
 from gitops_ray.reconcile.stamp import stamp
-
-KEY = UnitKey("team-a", "demo")
-SOURCE = "clusters/team-a/demo.yaml"
-OURS = membership_labels("demo", "team-a")
-APPLYSET = OURS["applyset.kubernetes.io/part-of"]
 
 HEAD: dict[str, Any] = {
     "apiVersion": "v1",
@@ -75,30 +70,15 @@ LIVE_HEAD_EDITED: dict[str, Any] = {
         "labels": {**OURS, "ray.io/node-type": "head"},
         "annotations": dict(HEAD_STAMPS),
         "managedFields": [
-            {
-                "manager": "gitops-ray",
-                "operation": "Apply",
-                "apiVersion": "v1",
-                "time": "2026-11-23T04:00:00Z",
-                "fieldsType": "FieldsV1",
-                "fieldsV1": OUR_HEAD_FIELDS,
-            },
-            {
-                "manager": "kubelet",
-                "operation": "Update",
-                "apiVersion": "v1",
-                "time": "2026-11-23T04:00:05Z",
-                "fieldsType": "FieldsV1",
-                "fieldsV1": {"f:status": {"f:conditions": {}, "f:phase": {}}},
-            },
-            {
-                "manager": "kubectl-edit",
-                "operation": "Update",
-                "apiVersion": "v1",
-                "time": "2026-11-23T04:10:00Z",
-                "fieldsType": "FieldsV1",
-                "fieldsV1": {"f:spec": {"f:containers": {'k:{"name":"ray-head"}': {"f:image": {}}}}},
-            },
+            managed_entry("gitops-ray", OUR_HEAD_FIELDS, "Apply", time=APPLIED_AT),
+            managed_entry(
+                "kubelet", {"f:status": {"f:conditions": {}, "f:phase": {}}}, time="2026-11-23T04:00:05Z"
+            ),
+            managed_entry(
+                "kubectl-edit",
+                {"f:spec": {"f:containers": {'k:{"name":"ray-head"}': {"f:image": {}}}}},
+                time="2026-11-23T04:10:00Z",
+            ),
         ],
     },
     "spec": {

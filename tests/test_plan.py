@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from livekit import APPLIED_AT, APPLYSET, KEY, OURS, SOURCE, Writer, applied, managed_entry
 
 from gitops_ray.model.ownership import membership_labels
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
@@ -24,12 +25,6 @@ from gitops_ray.reconcile.plan import (
     plan_unit,
 )
 from gitops_ray.reconcile.stamp import stamp
-
-KEY = UnitKey("team-a", "demo")
-SOURCE = "clusters/team-a/demo.yaml"
-OURS = membership_labels("demo", "team-a")
-APPLYSET = OURS["applyset.kubernetes.io/part-of"]
-Writer = tuple[str, dict[str, Any]]  # a field manager and the fieldsV1 it owns
 
 
 def pod(name: str, node_type: str, image: str = "rayproject/ray:2.52.0") -> dict[str, Any]:
@@ -57,33 +52,6 @@ SERVICE: dict[str, Any] = {
 }
 
 
-def applied(desired: dict[str, Any], *writers: Writer) -> dict[str, Any]:
-    """`desired` as the API server returns it after our apply, plus Update entries for `writers`
-    (manager, fieldsV1)."""
-    live = copy.deepcopy(stamp(desired))
-    live["metadata"]["uid"] = "00000000-0000-4000-8000-000000000001"
-    live["metadata"]["resourceVersion"] = "100"
-    live["metadata"]["managedFields"] = [
-        {
-            "manager": "gitops-ray",
-            "operation": "Apply",
-            "apiVersion": "v1",
-            "fieldsType": "FieldsV1",
-            "fieldsV1": {},
-        }
-    ] + [
-        {
-            "manager": manager,
-            "operation": "Update",
-            "apiVersion": "v1",
-            "fieldsType": "FieldsV1",
-            "fieldsV1": fields,
-        }
-        for manager, fields in writers
-    ]
-    return live
-
-
 # SERVICE as a v1.20 API server returns it after our apply (stamped, defaulted, with managedFields).
 LIVE_SERVICE: dict[str, Any] = {
     "apiVersion": "v1",
@@ -101,13 +69,9 @@ LIVE_SERVICE: dict[str, Any] = {
             ]
         },
         "managedFields": [
-            {
-                "manager": "gitops-ray",
-                "operation": "Apply",
-                "apiVersion": "v1",
-                "time": "2026-11-23T04:00:00Z",
-                "fieldsType": "FieldsV1",
-                "fieldsV1": {
+            managed_entry(
+                "gitops-ray",
+                {
                     "f:metadata": {
                         "f:annotations": {"f:gitops-ray.io/applied-hash": {}},
                         "f:labels": {f"f:{label}": {} for label in OURS},
@@ -125,7 +89,9 @@ LIVE_SERVICE: dict[str, Any] = {
                         "f:selector": {"f:ray.io/cluster": {}, "f:ray.io/node-type": {}},
                     },
                 },
-            }
+                "Apply",
+                time=APPLIED_AT,
+            )
         ],
     },
     "spec": {
