@@ -17,8 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from gitops_ray.edge.fencing import Fenced
-from gitops_ray.edge.kube import WRITE_THREADS, KubeApi, KubeError, gc_paused
+from gitops_ray.edge.kube import WRITE_THREADS, KubeError, gc_paused
 from gitops_ray.edge.kube.counting import RequestCounter, since
+from gitops_ray.edge.kube.protocol import ClusterApi
 from gitops_ray.model.objects import KubeObject, being_deleted, label
 from gitops_ray.model.ownership import (
     FIELD_MANAGER,
@@ -84,7 +85,7 @@ def _changes(plan: UnitPlan) -> tuple[PlannedAction, ...]:
 
 
 def _read_inventories(
-    kube: KubeApi, state: DesiredState
+    kube: ClusterApi, state: DesiredState
 ) -> tuple[dict[UnitKey, Inventory], dict[UnitKey, str]]:
     """The inventories that concern this source: those of the units it declares and those it recorded.
     Another source's inventories are not read further. An unreadable parent of ours makes its unit fail
@@ -120,7 +121,7 @@ def _unit_scopes(unit: RenderedUnit | None, inventory: Inventory | None) -> set[
 
 
 def _list_live(
-    kube: KubeApi, scopes: Iterable[Scope]
+    kube: ClusterApi, scopes: Iterable[Scope]
 ) -> tuple[dict[MemberRef, KubeObject], dict[Scope, str]]:
     """One LIST per (kind, namespace); a failed LIST is remembered so the units needing it stop."""
     live: dict[MemberRef, KubeObject] = {}
@@ -138,7 +139,7 @@ def _list_live(
 
 
 def _ensure_namespaces(
-    kube: KubeApi, wanted: set[str], options: SyncOptions
+    kube: ClusterApi, wanted: set[str], options: SyncOptions
 ) -> tuple[set[str], dict[str, str]]:
     """Create missing namespaces when allowed. Returns (namespaces still missing, errors by namespace)."""
     if not wanted:
@@ -178,7 +179,7 @@ class _UnitRun:
 
     def __init__(
         self,
-        kube: KubeApi,
+        kube: ClusterApi,
         plan: UnitPlan,
         options: SyncOptions,
         skip_namespaces: set[str],
@@ -360,7 +361,7 @@ def _blocked_by(
     return "; ".join(sorted(reasons))
 
 
-def sync_state(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResult:
+def sync_state(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncResult:
     """One cycle. API errors never raise: they end up on the units they concern. A dry run goes through a
     dry-run client and a no-heal run through one that refuses every write, whatever the code below does;
     `Fenced` (this replica may no longer write) aborts the cycle."""
@@ -378,7 +379,7 @@ def _observe_only() -> None:
     raise Fenced("a no-heal cycle observes only: no write may be sent")
 
 
-def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResult:
+def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncResult:
     before = kube.requests
     delete_deadline = time.monotonic() + options.delete_wait
     sources = {unit.key: unit.source for unit in state.units}
@@ -440,6 +441,6 @@ def _sync(state: DesiredState, kube: KubeApi, options: SyncOptions) -> SyncResul
     return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
 
 
-def _result(units: list[UnitResult], held: str, kube: KubeApi, before: Mapping[str, int]) -> SyncResult:
+def _result(units: list[UnitResult], held: str, kube: ClusterApi, before: Mapping[str, int]) -> SyncResult:
     sent = since(before, kube.requests)
     return SyncResult(tuple(units), held, sent, RequestCounter.writes_in(sent))

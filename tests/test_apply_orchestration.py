@@ -1,0 +1,95 @@
+"""The sync cycle's orchestration, driven by an in-memory cluster: which writes are sent, in which order,
+and what is counted. What the API server does with them is tested against the real one (tests/cluster)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from fakekube import FakeCluster, forbid
+
+from gitops_ray.edge.apply import SyncOptions, sync_state
+from gitops_ray.edge.fencing import Fenced
+from gitops_ray.model.units import DesiredState
+from gitops_ray.source.desired import desired_state
+
+CONTAINER = {"name": "ray", "image": "rayproject/ray:2.53.0", "resources": {"limits": {"cpu": "1"}}}
+CLUSTER = {
+    "apiVersion": "ray.io/v1",
+    "kind": "RayCluster",
+    "metadata": {"name": "demo", "namespace": "team-a"},
+    "spec": {
+        "rayVersion": "2.53.0",
+        "headGroupSpec": {"rayStartParams": {}, "template": {"spec": {"containers": [CONTAINER]}}},
+        "workerGroupSpecs": [
+            {
+                "groupName": "small",
+                "replicas": 1,
+                "minReplicas": 0,
+                "maxReplicas": 4,
+                "rayStartParams": {},
+                "template": {"spec": {"containers": [CONTAINER]}},
+            }
+        ],
+    },
+}
+NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> DesiredState:
+    (tmp_path / "team-a").mkdir()
+    (tmp_path / "team-a" / "demo.yaml").write_text(yaml.safe_dump(CLUSTER))
+    return desired_state(tmp_path)
+
+
+def cluster_with_namespace(fake: FakeCluster) -> FakeCluster:
+    fake.apply(NAMESPACE, "test-setup")
+    fake.sent.clear()
+    return fake
+
+
+def test_a_first_sync_writes_the_inventory_before_any_member(state: DesiredState) -> None:
+    fake = cluster_with_namespace(FakeCluster())
+    sync_state(state, fake, SyncOptions())
+    assert fake.sent == [
+        ("PATCH", "ConfigMap team-a/gitops-ray-demo", False),
+        ("PATCH", "Service team-a/demo-head-svc", False),
+        ("PATCH", "Pod team-a/demo-head", False),
+        ("PATCH", "Pod team-a/demo-small-worker-0", False),
+    ]
+
+
+def test_a_second_sync_of_an_unchanged_source_sends_no_write(state: DesiredState) -> None:
+    fake = cluster_with_namespace(FakeCluster())
+    sync_state(state, fake, SyncOptions())
+    fake.sent.clear()
+    result = sync_state(state, fake, SyncOptions())
+    assert (fake.sent, result.writes) == ([], 0)
+
+
+def test_a_dry_run_sends_only_dry_writes(state: DesiredState) -> None:
+    fake = cluster_with_namespace(FakeCluster())
+    sync_state(state, fake, SyncOptions(dry_run=True))
+    assert [dry for _, _, dry in fake.sent] == [True, True, True, True]
+    assert fake.kinds() == [("Namespace", "team-a")]
+
+
+def test_a_failed_inventory_write_sends_nothing_else_and_counts_every_write_failed(
+    state: DesiredState,
+) -> None:
+    fake = cluster_with_namespace(FakeCluster(fail=forbid("PATCH", "ConfigMap")))
+    result = sync_state(state, fake, SyncOptions())
+    assert fake.sent == [("PATCH", "ConfigMap team-a/gitops-ray-demo", False)]
+    assert (result.units[0].counts.created, result.units[0].counts.failed) == (0, 3)
+
+
+def test_a_fenced_write_aborts_the_cycle(state: DesiredState) -> None:
+    def no_longer_leader() -> None:
+        raise Fenced("the Lease could have expired")
+
+    fake = cluster_with_namespace(FakeCluster())
+    with pytest.raises(Fenced):
+        sync_state(state, fake.with_writes(check=no_longer_leader), SyncOptions())
+    assert fake.sent == []
