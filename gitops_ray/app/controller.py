@@ -38,7 +38,7 @@ from gitops_ray.edge.apply import SyncOptions
 from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, run_repo_cycle
 from gitops_ray.edge.fencing import Fenced, WriteCheck, unfenced
 from gitops_ray.edge.git import RepoSettings, credentials_from_env
-from gitops_ray.edge.git.errors import GitSourceError
+from gitops_ray.model.errors import GitopsRayError
 
 if TYPE_CHECKING:
     from gitops_ray.edge.kube.lease import LeaderElector
@@ -129,6 +129,9 @@ class Controller:
             heal=self.settings.heal,
             allow_empty_prune=self.settings.allow_empty_prune,
             create_namespaces=self.settings.create_namespaces,
+            adopt=self.settings.adopt,
+            delete_wait=self.settings.delete_wait,
+            source_id=self.settings.source_name,
         )
 
     def tick(self) -> CycleResult | None:
@@ -156,7 +159,7 @@ class Controller:
             self.metrics.cycles.labels("fenced").inc()
             log.warning("cycle.fenced", reason=str(error))
             return None
-        except (GitSourceError, ValueError, OSError) as error:
+        except (GitopsRayError, OSError) as error:
             self.metrics.cycles.labels("failed").inc()
             log.error("cycle.failed", error=str(error), error_type=type(error).__name__)
             return None
@@ -171,8 +174,8 @@ class Controller:
             log.warning("input.problem", problem=str(problem))
         if result.sync is not None:
             for unit in result.sync.units:
-                for message in unit.errors:
-                    log.error("unit.failed", unit=str(unit.key), error=message)
+                for problem in unit.errors:
+                    log.error("unit.failed", unit=str(unit.key), error=str(problem))
         return result
 
     def healthy(self, now: float) -> bool:

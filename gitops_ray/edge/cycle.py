@@ -77,9 +77,10 @@ class UnitSummary:
 @dataclass(frozen=True)
 class CycleResult:
     """The outcome of one cycle. `fingerprint`: pass it as `previous` to the next cycle (None when the apply
-    failed somewhere, so the next cycle retries even if nothing changed); `skipped`: nothing to do (same
-    fingerprint as `previous`); `sync`: what the apply did (None when not applying); `publication`: the
-    pushed commit (None when the outputs did not change or the cycle was skipped); `problems`: bad input;
+    failed somewhere or left a recreate pending, so the next cycle retries even if nothing changed);
+    `skipped`: nothing to do (same fingerprint as `previous`); `sync`: what the apply did (None when not
+    applying); `publication`: the pushed commit (None when the outputs did not change or the cycle was
+    skipped); `problems`: bad input;
     `offline`: why the remote was unreachable when the cycle went on with the last fetched revision (nothing
     was committed), None when it was reachable."""
 
@@ -162,7 +163,7 @@ def run_repo_cycle(
     )
     return CycleResult(
         revision=checkout.revision,
-        fingerprint=fingerprint if sync is None or sync.ok else None,
+        fingerprint=fingerprint if sync is None or (sync.ok and sync.settled) else None,
         skipped=False,
         sync=sync,
         publication=publication,
