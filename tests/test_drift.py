@@ -24,6 +24,7 @@ from gitops_ray.observe.drift import (
 )
 from gitops_ray.reconcile.inventory import Inventory, MemberRef
 from gitops_ray.reconcile.stamp import stamp
+from gitops_ray.report.markdown import drift_markdown
 
 HEAD: dict[str, Any] = {
     "apiVersion": "v1",
@@ -392,7 +393,7 @@ def test_unit_drift_as_data() -> None:
 
 
 def test_unit_drift_as_markdown() -> None:
-    assert drifted_unit().to_markdown() == (
+    assert drift_markdown(drifted_unit()) == (
         "# Drift: team-a/demo\n"
         "\n"
         "Source: `clusters/team-a/demo.yaml`\n"
@@ -411,7 +412,7 @@ def test_unit_drift_as_markdown() -> None:
 def test_a_unit_in_sync_reads_in_sync() -> None:
     drift = unit_drift(unit(HEAD), {head_ref(): synced(LIVE_HEAD_EDITED)}, None)
     assert drift.in_sync is True
-    assert drift.to_markdown() == (
+    assert drift_markdown(drift) == (
         "# Drift: team-a/demo\n\nSource: `clusters/team-a/demo.yaml`\n\n**Status: in-sync** (1 in-sync)\n\n"
         "**Health:** head ready; workers 0/0 ready\n"
     )
@@ -424,7 +425,7 @@ def test_a_unit_with_problems_lists_them_and_the_health_of_what_it_last_applied(
     inventory = Inventory(KEY, SOURCE, frozenset({head_ref()}))
     drift = unit_drift(unit(problems=(problem,)), {head_ref(): LIVE_HEAD_EDITED}, inventory)
     assert (drift.status, drift.objects, drift.health) == ("broken", (), Health(True, 0, 0))
-    assert drift.to_markdown().endswith(
+    assert drift_markdown(drift).endswith(
         "**Status: broken**\n\n**Health:** head ready; workers 0/0 ready\n\n## Problems\n\n"
         "- clusters/team-a/demo.yaml: document 0 (RayCluster team-a/demo): spec: Ray container is missing\n"
     )
@@ -433,7 +434,7 @@ def test_a_unit_with_problems_lists_them_and_the_health_of_what_it_last_applied(
 def test_a_unit_not_compared_with_a_cluster_is_unknown() -> None:
     drift = UnitDrift(KEY, SOURCE, (), None)
     assert (drift.status, drift.in_sync) == ("unknown", False)
-    assert "**Health:** unknown (not compared with a cluster)" in drift.to_markdown()
+    assert "**Health:** unknown (not compared with a cluster)" in drift_markdown(drift)
 
 
 SECRET: dict[str, Any] = {
@@ -452,7 +453,7 @@ def test_secret_values_never_reach_data_or_markdown() -> None:
         {"manager": "kubectl-edit", "operation": "Update", "fieldsV1": {"f:data": {"f:password": {}}}}
     ]
     drift = unit_drift(unit(SECRET), {MemberRef.from_object(SECRET): live}, None)
-    text = json.dumps(drift.as_dict()) + drift.to_markdown()
+    text = json.dumps(drift.as_dict()) + drift_markdown(drift)
     assert drift.objects[0].diffs == (FieldDiff("data.password", "<redacted>", "<redacted>"),)
     for secret in ("hunter2", "aHVudGVyMg==", "b2xkLXNlY3JldA==", "old-secret"):
         assert secret not in text
@@ -461,7 +462,7 @@ def test_secret_values_never_reach_data_or_markdown() -> None:
 def test_markdown_escapes_table_cells_and_shortens_long_values() -> None:
     diff = FieldDiff("spec.containers[name=ray-head].args", ["a | b " + "x" * 100], None)
     drift = UnitDrift(KEY, SOURCE, (ObjectDrift(head_ref(), "differs", (diff,)),), Health(None, 0, 0))
-    row = drift.to_markdown().splitlines()[8]
+    row = drift_markdown(drift).splitlines()[8]
     assert row == (
         "| Pod team-a/demo-head | differs | `spec.containers[name=ray-head].args` "
         '| `["a \\| b ' + "x" * 71 + "…` | (absent) |"

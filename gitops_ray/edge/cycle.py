@@ -261,7 +261,7 @@ def _rendered_files_in(tree: Path, rendered_dir: str) -> dict[str, bytes]:
 
 
 def _emptiness(state: DesiredState, options: SourceOptions) -> tuple[Problem, ...]:
-    """A source that yields no unit at all is reported (and, per DESIGN, prunes nothing by itself)."""
+    """A source that yields no unit at all is reported (and prunes nothing by itself: see `plan_state`)."""
     if state.units or state.broken_sources:
         return ()
     message = "no cluster files found: nothing rendered, and nothing is pruned unless explicitly allowed"

@@ -7,7 +7,6 @@ Secret values never appear: compare redacts them before they reach a FieldDiff.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -52,7 +51,6 @@ DRIFT_STATES: tuple[DriftState, ...] = (
     "in-sync",
 )
 _STAMP_PATHS = frozenset(f'metadata.annotations["{name}"]' for name in STAMP_ANNOTATIONS)
-_MARKDOWN_VALUE_LIMIT = 80
 
 
 @dataclass(frozen=True)
@@ -144,56 +142,6 @@ class UnitDrift:
             "health": self.health.as_dict() if self.health else None,
             "problems": [problem.as_dict() for problem in self.problems],
         }
-
-    def to_markdown(self) -> str:
-        counts = ", ".join(f"{count} {state}" for state, count in self.state_counts().items())
-        lines = [
-            f"# Drift: {self.key}",
-            "",
-            f"Source: `{self.source}`",
-            "",
-            f"**Status: {self.status}**" + (f" ({counts})" if counts else ""),
-            "",
-        ]
-        rows = [row for obj in self.objects if obj.state != "in-sync" for row in _markdown_rows(obj)]
-        if rows:
-            lines += [
-                "| Object | State | Field | Desired | Live |",
-                "| --- | --- | --- | --- | --- |",
-                *rows,
-                "",
-            ]
-        health = self.health.text() if self.health else "unknown (not compared with a cluster)"
-        lines += [f"**Health:** {health}", ""]
-        if self.problems:
-            lines += ["## Problems", "", *(f"- {_escape(str(problem))}" for problem in self.problems), ""]
-        return "\n".join(lines)
-
-
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown_value(value: Any) -> str:
-    if value is None:
-        return "(absent)"
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
-    if len(text) > _MARKDOWN_VALUE_LIMIT:
-        text = text[: _MARKDOWN_VALUE_LIMIT - 1] + "…"
-    fence = "``" if "`" in text else "`"
-    pad = " " if fence == "``" else ""
-    return _escape(f"{fence}{pad}{text}{pad}{fence}")
-
-
-def _markdown_rows(obj: ObjectDrift) -> list[str]:
-    state = obj.state + (f" ({', '.join(obj.managers)})" if obj.managers else "")
-    head = f"| {_escape(str(obj.ref))} | {_escape(state)} "
-    if not obj.diffs:
-        return [head + f"| {_escape(obj.reason)} | | |"]
-    return [
-        head + f"| `{_escape(diff.path)}` | {_markdown_value(diff.desired)} | {_markdown_value(diff.live)} |"
-        for diff in obj.diffs
-    ]
 
 
 # --- judging objects ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from gitops_ray.model.objects import KubeObject, sort_key
 from gitops_ray.model.redaction import redact_object
 from gitops_ray.model.units import DesiredState, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import UnitDrift, drift_summary
+from gitops_ray.report.markdown import drift_markdown, held_markdown
 
 RENDERED_HEADER = "# Rendered by gitops-ray from "
 
@@ -113,12 +114,14 @@ def output_files(
             key=unit.key, source=unit.source, objects=(), health=None, problems=unit.problems
         )
         reports.append(report)
-        files[f"{drift_dir}/{unit.key.namespace}/{unit.key.name}.md"] = report.to_markdown().encode()
+        files[f"{drift_dir}/{unit.key.namespace}/{unit.key.name}.md"] = drift_markdown(report).encode()
     held = held_units(state, previous or {}, rendered_dir, allow_empty_prune)
     for kept in held:
         path = rendered_path(rendered_dir, kept.key)
         files[path] = f"{HELD_PREFIX}{kept.reason}. Last rendered content below.\n".encode() + kept.content
-        files[f"{drift_dir}/{kept.key.namespace}/{kept.key.name}.md"] = held_markdown(kept, path).encode()
+        files[f"{drift_dir}/{kept.key.namespace}/{kept.key.name}.md"] = held_markdown(
+            kept.key, kept.source, kept.reason, path
+        ).encode()
     summary = with_held(drift_summary(reports), held)
     summary["compared_with_cluster"] = drift is not None
     summary["broken_sources"] = [problem.as_dict() for problem in state.broken_sources]
@@ -209,23 +212,6 @@ def _without_held_lines(content: bytes) -> bytes:
     while content.startswith(HELD_PREFIX.encode()):
         content = content.split(b"\n", 1)[1] if b"\n" in content else b""
     return content
-
-
-def held_markdown(unit: HeldUnit, rendered: str) -> str:
-    """The drift report of a held unit: why it is held, and where its last rendered content is."""
-    reason = unit.reason[0].upper() + unit.reason[1:]
-    return "\n".join(
-        [
-            f"# Drift: {unit.key}",
-            "",
-            f"Source: `{unit.source or '(unknown)'}`",
-            "",
-            "**Status: held**",
-            "",
-            f"{reason}. `{rendered}` keeps its last rendered content.",
-            "",
-        ]
-    )
 
 
 def with_held(summary: dict[str, Any], held: Iterable[HeldUnit]) -> dict[str, Any]:
