@@ -8,31 +8,23 @@ every `resync_interval`, so drift in the cluster is found and healed even while 
 
 from __future__ import annotations
 
-import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from apscheduler.schedulers.blocking import BlockingScheduler
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
 
 from gitops_ray import __version__
+from gitops_ray.app.http import serve_http
+from gitops_ray.app.logs import configure_logging
+from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
 from gitops_ray.edge.apply import SyncOptions
 from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, run_repo_cycle
@@ -44,65 +36,6 @@ if TYPE_CHECKING:
     from gitops_ray.edge.kube.lease import LeaderElector
 
 log = structlog.get_logger(__name__)
-
-
-class Metrics:
-    """Prometheus metrics of one controller process (its own registry: nothing global)."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.cycles = Counter(
-            "gitops_ray_cycles",
-            "Cycles by result (applied, skipped, failed, fenced)",
-            ["result"],
-            registry=self.registry,
-        )
-        self.duration = Histogram(
-            "gitops_ray_cycle_duration_seconds",
-            "Wall time of cycles that did work",
-            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
-            registry=self.registry,
-        )
-        self.last_success = Gauge(
-            "gitops_ray_last_success_timestamp_seconds",
-            "When a cycle last finished without error",
-            registry=self.registry,
-        )
-        self.units = Gauge("gitops_ray_units", "Units by drift status", ["status"], registry=self.registry)
-        self.problems = Gauge(
-            "gitops_ray_problems", "Bad inputs found in the last cycle", registry=self.registry
-        )
-        self.writes = Counter(
-            "gitops_ray_cluster_writes", "Writes sent to the API server", registry=self.registry
-        )
-        self.requests = Counter(
-            "gitops_ray_api_requests", "API requests sent, by verb", ["verb"], registry=self.registry
-        )
-        self.commits = Counter(
-            "gitops_ray_commits", "Commits pushed back to the repository", registry=self.registry
-        )
-        self.leader = Gauge(
-            "gitops_ray_leader", "1 while this replica holds the Lease", registry=self.registry
-        )
-
-    def record(self, result: CycleResult, seconds: float) -> None:
-        if result.skipped:
-            self.cycles.labels("skipped").inc()
-            return
-        self.cycles.labels("applied").inc()
-        self.duration.observe(seconds)
-        self.problems.set(len(result.problems))
-        if result.publication is not None:
-            self.commits.inc()
-        if result.sync is not None:
-            self.writes.inc(result.sync.writes)
-            for verb, count in result.sync.requests.items():
-                self.requests.labels(verb).inc(count)
-            statuses = [unit.drift.status for unit in result.sync.units]
-            for status in ("in-sync", "drifted", "broken", "unknown"):
-                self.units.labels(status).set(statuses.count(status))
-        if result.sync is None or result.sync.ok:
-            self.last_success.set_to_current_time()
 
 
 @dataclass
@@ -199,55 +132,6 @@ def repo_settings(settings: ControllerSettings, environ: dict[str, str]) -> Repo
     )
 
 
-def configure_logging(log_format: str) -> None:
-    """Structured logs on stderr: JSON lines in a cluster, readable lines on a terminal."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer()
-    )
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
-    )
-
-
-def serve_http(address: str, controller: Controller, ready: threading.Event) -> ThreadingHTTPServer:
-    """`/metrics` (Prometheus), `/healthz` (not hung), `/readyz` (first tick done) on a daemon thread."""
-    host, _, port = address.rpartition(":")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/metrics":
-                self._reply(200, generate_latest(controller.metrics.registry), CONTENT_TYPE_LATEST)
-            elif self.path == "/healthz":
-                ok = controller.healthy(controller.clock())
-                self._reply(200 if ok else 503, b"ok\n" if ok else b"cycle hung\n")
-            elif self.path == "/readyz":
-                ok = ready.is_set()
-                self._reply(200 if ok else 503, b"ok\n" if ok else b"starting\n")
-            else:
-                self._reply(404, b"not found\n")
-
-        def _reply(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # probes every few seconds are not news
-
-    server = ThreadingHTTPServer((host.strip("[]"), int(port)), Handler)
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
-    return server
-
-
 def user_agent(identity: str) -> str:
     """How this replica's requests appear in the API server's audit log."""
     return f"gitops-ray/{__version__} ({identity})"
@@ -326,7 +210,12 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
             controller.tick()
         ready.set()
 
-    server = serve_http(settings.metrics_address, controller, ready)
+    server = serve_http(
+        settings.metrics_address,
+        controller.metrics.registry,
+        lambda: controller.healthy(controller.clock()),
+        ready,
+    )
     scheduler.add_job(
         tick,
         "interval",

@@ -30,7 +30,8 @@ import pytest
 from kubernetes.client import ApiClient
 from tcp_proxy import TcpProxy
 
-from gitops_ray.app.controller import Controller, Metrics, user_agent
+from gitops_ray.app.controller import Controller, user_agent
+from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
 from gitops_ray.edge.fencing import Fenced
 from gitops_ray.edge.git import RepoSettings

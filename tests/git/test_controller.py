@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from git_repos import RAYCLUSTER_A, UserClone, git
 
-from gitops_ray.app.controller import Controller, Metrics
+from gitops_ray.app.controller import Controller
+from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
 from gitops_ray.edge.git import RepoSettings
 from gitops_ray.edge.kube import KubeApi

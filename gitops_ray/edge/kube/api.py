@@ -26,6 +26,7 @@ from gitops_ray.edge.kube.resources import (
     discovery_path,
     resources_from_discovery,
 )
+from gitops_ray.edge.kube.transport import call
 from gitops_ray.model.objects import KubeObject, annotation, describe, metadata, object_ref, uid
 from gitops_ray.model.ownership import (
     APPLYSET_ID_LABEL,
@@ -37,8 +38,9 @@ from gitops_ray.model.ownership import (
 APPLY_PATCH = "application/apply-patch+yaml"
 TOO_LARGE_RESOURCE_VERSION = "Too large resource version"  # the API server's words, HTTP 504
 TOOLING_PREFIX = TOOLING.split("/", 1)[0] + "/"  # any gitops-ray version's parents are ours to read
-# (connect, read) seconds: fail fast when the API server is gone, allow slow LISTs of big namespaces.
-REQUEST_TIMEOUT = (5.0, 120.0)
+# (connect, read) seconds: fail fast when the API server is gone, allow slow LISTs of big namespaces. The
+# short connect bounds how late a fenced write can reach the server after its check (a third of the lease).
+REQUEST_TIMEOUT = (2.0, 120.0)
 
 
 @contextmanager
@@ -276,21 +278,15 @@ class KubeApi:
         With `absent_ok`, a 404 answers None instead of raising."""
         query, payload = self._writing(method, query or [], body)
         try:
-            response = self._client.call_api(
-                path,
+            data = call(
+                self._client,
                 method,
-                query_params=query,
-                header_params={"Accept": "application/json", "Content-Type": content_type},
+                path,
+                timeout=REQUEST_TIMEOUT,
+                query=query,
                 body=payload,
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-                _preload_content=False,
-                _request_timeout=REQUEST_TIMEOUT,
+                content_type=content_type,
             )
-            try:
-                data: bytes = response.data
-            finally:
-                response.release_conn()
         except ApiException as error:
             if not error.status:
                 raise unreachable_error(action, target, error) from None

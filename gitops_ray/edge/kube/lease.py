@@ -25,6 +25,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from gitops_ray.edge.fencing import Fenced
+from gitops_ray.edge.kube.transport import call
 
 log = structlog.get_logger(__name__)
 
@@ -214,20 +215,9 @@ class KubeLeaseStore:
 
     def _call(self, method: str, path: str, body: Lease | None = None) -> Lease | None:
         try:
-            response = self.api_client.call_api(
-                path,
-                method,
-                header_params={"Accept": "application/json", "Content-Type": "application/json"},
-                body=body,
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-                _preload_content=False,
-                _request_timeout=(self.timeout, self.timeout),  # (connect, read): a float alone is ignored
+            data: Lease = json.loads(
+                call(self.api_client, method, path, timeout=(self.timeout, self.timeout), body=body)
             )
-            try:
-                data: Lease = json.loads(response.data)
-            finally:
-                response.release_conn()
             return data
         except ApiException as error:
             if error.status == 404 and method == "GET":
