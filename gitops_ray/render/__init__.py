@@ -9,6 +9,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_ray.model.kuberay import RAY_CLUSTER_LABEL
 from gitops_ray.model.objects import KubeObject
 from gitops_ray.model.ownership import PRUNE_ANNOTATION, PRUNE_DISABLED
 from gitops_ray.render import cluster as rc
@@ -54,7 +55,7 @@ def gcs_storage_claim(cluster: KubeObject) -> KubeObject | None:
     metadata: dict[str, Any] = {
         "name": pod.gcs_storage_claim_name(cluster),
         "namespace": rc.namespace(cluster),
-        "labels": {"ray.io/cluster": rc.name(cluster)},
+        "labels": {RAY_CLUSTER_LABEL: rc.name(cluster)},
     }
     if storage.get("deletionPolicy") == "Retain":
         metadata["annotations"] = {PRUNE_ANNOTATION: PRUNE_DISABLED}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_ray.model.kuberay import APP_NAME, APP_NAME_LABEL, RAY_CLUSTER_LABEL
 from gitops_ray.model.objects import KubeObject
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import names
@@ -48,9 +49,9 @@ def head_ingress(cluster: KubeObject) -> KubeObject | None:
         "name": names.check_name(f"{name}-head-ingress"),
         "namespace": rc.namespace(cluster),
         "labels": {
-            "ray.io/cluster": name,
+            RAY_CLUSTER_LABEL: name,
             "ray.io/identifier": names.check_label(f"{name}-head"),
-            "app.kubernetes.io/name": "kuberay",
+            APP_NAME_LABEL: APP_NAME,
             "app.kubernetes.io/created-by": "kuberay-operator",
         },
     }

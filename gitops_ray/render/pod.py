@@ -19,41 +19,39 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from gitops_ray.model.kuberay import (
+    APP_NAME,
+    APP_NAME_LABEL,
+    CREATED_BY_LABEL,
+    EXTERNAL_STORAGE_NS_ANNOTATION,
+    FT_ENABLED_ANNOTATION,
+    GROUP_LABEL,
+    HEAD_NODE_TYPE,
+    HOST_INDEX_LABEL,
+    IDENTIFIER_LABEL,
+    IS_RAY_NODE_LABEL,
+    KUBERAY_VERSION_ANNOTATION,
+    NODE_TYPE_LABEL,
+    OVERWRITE_CMD_ANNOTATION,
+    RAY_CLUSTER_LABEL,
+    RECREATE_HASH_ANNOTATION,
+    REPLICA_INDEX_LABEL,
+    REPLICA_NAME_LABEL,
+    SERVE_LABEL,
+    WORKER_NODE_TYPE,
+)
 from gitops_ray.model.objects import KubeObject
 from gitops_ray.model.ownership import canonical_json
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import names, raystart
+from gitops_ray.render.apimachinery import parse_generic_version, version_at_least
 from gitops_ray.render.errors import InvalidRayCluster, RenderError
 from gitops_ray.render.options import RenderOptions
-from gitops_ray.render.validate import (
-    GCS_STORAGE_PATH,
-    GCS_STORAGE_VOLUME,
-    parse_generic_version,
-    version_at_least,
-)
+from gitops_ray.render.validate import GCS_STORAGE_PATH, GCS_STORAGE_VOLUME
 
 HEAD_GROUP_LABEL_VALUE = "headgroup"
 
-# Pod labels (labelPod).
-IS_RAY_NODE_LABEL = "ray.io/is-ray-node"
-CLUSTER_LABEL = "ray.io/cluster"
-NODE_TYPE_LABEL = "ray.io/node-type"
-GROUP_LABEL = "ray.io/group"
-IDENTIFIER_LABEL = "ray.io/identifier"
-APP_NAME_LABEL = "app.kubernetes.io/name"
-CREATED_BY_LABEL = "app.kubernetes.io/created-by"
-SERVE_LABEL = "ray.io/serve"
-REPLICA_INDEX_LABEL = "ray.io/worker-group-replica-index"
-REPLICA_NAME_LABEL = "ray.io/worker-group-replica-name"
-HOST_INDEX_LABEL = "ray.io/replica-host-index"
-PROTECTED_LABELS = frozenset({NODE_TYPE_LABEL, GROUP_LABEL, CLUSTER_LABEL})
-
-# Annotations.
-OVERWRITE_CMD_ANNOTATION = "ray.io/overwrite-container-cmd"
-FT_ENABLED_ANNOTATION = "ray.io/ft-enabled"
-EXTERNAL_STORAGE_NS_ANNOTATION = "ray.io/external-storage-namespace"
-RECREATE_HASH_ANNOTATION = "ray.io/upgrade-strategy-recreate-hash"
-KUBERAY_VERSION_ANNOTATION = "ray.io/kuberay-version"
+PROTECTED_LABELS = frozenset({NODE_TYPE_LABEL, GROUP_LABEL, RAY_CLUSTER_LABEL})
 
 ULIMIT_PREFIX = "ulimit -n ${RAY_START_ULIMIT_OPEN_FILES:-65536}; "
 AUTOSCALER_START_CMD = (
@@ -273,11 +271,11 @@ def pod_labels(
     """labelPod: system labels, then user labels, except node-type, group and cluster, which never change."""
     labels = {
         IS_RAY_NODE_LABEL: "yes",
-        CLUSTER_LABEL: cluster_name,
+        RAY_CLUSTER_LABEL: cluster_name,
         NODE_TYPE_LABEL: node_type,
         GROUP_LABEL: group_name,
         IDENTIFIER_LABEL: names.check_label(f"{cluster_name}-{node_type}"),
-        APP_NAME_LABEL: "kuberay",
+        APP_NAME_LABEL: APP_NAME,
         CREATED_BY_LABEL: "kuberay-operator",
     }
     labels.update({key: value for key, value in user_labels.items() if key not in PROTECTED_LABELS})
@@ -349,7 +347,7 @@ def _autoscaler_container(
         "image": ray.get("image"),
         "imagePullPolicy": "IfNotPresent",
         "env": [
-            _field_env("RAY_CLUSTER_NAME", f"metadata.labels['{CLUSTER_LABEL}']"),
+            _field_env("RAY_CLUSTER_NAME", f"metadata.labels['{RAY_CLUSTER_LABEL}']"),
             _field_env("RAY_CLUSTER_NAMESPACE", "metadata.namespace"),
             _field_env("RAY_HEAD_POD_NAME", "metadata.name"),
             _env("KUBERAY_CRD_VER", "v1"),
@@ -455,7 +453,7 @@ def _head_template(
     ray = _ray_container(pod_spec, "spec.headGroupSpec")
     params = _group_params(group)
     template["metadata"]["labels"] = pod_labels(
-        "head", facts.name, HEAD_GROUP_LABEL_VALUE, _merged_user_labels(group)
+        HEAD_NODE_TYPE, facts.name, HEAD_GROUP_LABEL_VALUE, _merged_user_labels(group)
     )
     params = raystart.with_missing_params(params, raystart.HEAD)
     _set_overwrite_annotation(template, facts)
@@ -510,7 +508,9 @@ def _worker_template(
     template["metadata"].pop("name", None)
     params = _group_params(group)
     group_name = str(group.get("groupName") or "")
-    template["metadata"]["labels"] = pod_labels("worker", facts.name, group_name, _merged_user_labels(group))
+    template["metadata"]["labels"] = pod_labels(
+        WORKER_NODE_TYPE, facts.name, group_name, _merged_user_labels(group)
+    )
     params = raystart.with_missing_params(params, raystart.WORKER, f"{facts.fqdn}:{facts.head_port}")
     _set_overwrite_annotation(template, facts)
     if rc.is_gcs_ft_enabled(cluster):
@@ -575,7 +575,7 @@ def _set_ray_env(
         _append_env(ray, _env("FQ_RAY_IP", facts.fqdn), _env("RAY_IP", facts.fqdn.split(".")[0]))
     _append_env(
         ray,
-        _field_env("RAY_CLUSTER_NAME", f"metadata.labels['{CLUSTER_LABEL}']"),
+        _field_env("RAY_CLUSTER_NAME", f"metadata.labels['{RAY_CLUSTER_LABEL}']"),
         _field_env("RAY_CLUSTER_NAMESPACE", "metadata.namespace"),
         _field_env("RAY_CLOUD_INSTANCE_ID", "metadata.name"),
         _field_env("RAY_NODE_TYPE_NAME", f"metadata.labels['{GROUP_LABEL}']"),

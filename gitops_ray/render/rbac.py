@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gitops_ray.model.kuberay import APP_NAME, APP_NAME_LABEL, RAY_CLUSTER_LABEL
 from gitops_ray.model.objects import KubeObject
 from gitops_ray.model.ownership import GENERATED_SECRET_ANNOTATION
 from gitops_ray.render import cluster as rc
@@ -27,8 +28,8 @@ def _metadata(cluster: KubeObject, name: str) -> dict[str, Any]:
         "name": name,
         "namespace": rc.namespace(cluster),
         "labels": {
-            "ray.io/cluster": rc.name(cluster),
-            "app.kubernetes.io/name": "kuberay",
+            RAY_CLUSTER_LABEL: rc.name(cluster),
+            APP_NAME_LABEL: APP_NAME,
             "app.kubernetes.io/created-by": "kuberay-operator",
         },
     }
@@ -89,7 +90,7 @@ def auth_secret(cluster: KubeObject) -> KubeObject | None:
         "metadata": {
             "name": names.check_name(name),
             "namespace": rc.namespace(cluster),
-            "labels": {"ray.io/cluster": name},
+            "labels": {RAY_CLUSTER_LABEL: name},
             "annotations": {GENERATED_SECRET_ANNOTATION: AUTH_TOKEN_KEY},
         },
     }

@@ -11,6 +11,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gitops_ray.model.kuberay import (
+    APP_NAME,
+    APP_NAME_LABEL,
+    HEAD_NODE_TYPE,
+    NODE_TYPE_LABEL,
+    RAY_CLUSTER_LABEL,
+    WORKER_NODE_TYPE,
+)
 from gitops_ray.model.objects import KubeObject
 from gitops_ray.render import cluster as rc
 from gitops_ray.render import names
@@ -18,7 +26,6 @@ from gitops_ray.render.errors import RenderError
 from gitops_ray.render.options import RenderOptions
 
 SERVE_SERVICE_ANNOTATION = "ray.io/enable-serve-service"
-APP_NAME_LABEL = "app.kubernetes.io/name"
 NO_SERVE_PORT_MESSAGE = (
     "Please specify a port named 'serve' (or with the prefix 'serve-', e.g. 'serve-grpc') in the Ray head "
     "container; otherwise, the Kubernetes service for Ray Serve will not be created."
@@ -32,10 +39,10 @@ def head_selector(cluster: KubeObject) -> dict[str, str]:
     template = rc.head_group(cluster).get("template") or {}
     template_labels = (template.get("metadata") or {}).get("labels") or {}
     return {
-        "ray.io/cluster": rc.name(cluster),
-        "ray.io/node-type": "head",
+        RAY_CLUSTER_LABEL: rc.name(cluster),
+        NODE_TYPE_LABEL: HEAD_NODE_TYPE,
         "ray.io/identifier": names.check_label(f"{rc.name(cluster)}-head"),
-        APP_NAME_LABEL: str(template_labels.get(APP_NAME_LABEL) or "kuberay"),
+        APP_NAME_LABEL: str(template_labels.get(APP_NAME_LABEL) or APP_NAME),
         "app.kubernetes.io/created-by": "kuberay-operator",
     }
 
@@ -123,7 +130,7 @@ def headless_worker_service(cluster: KubeObject) -> KubeObject | None:
         "clusterIP": "None",
         "type": "ClusterIP",
         "publishNotReadyAddresses": True,
-        "selector": {"ray.io/cluster": name, "ray.io/node-type": "worker"},
+        "selector": {RAY_CLUSTER_LABEL: name, NODE_TYPE_LABEL: WORKER_NODE_TYPE},
     }
     return _service(f"{name}-headless", rc.namespace(cluster), {"ray.io/headless-worker-svc": name}, spec)
 
@@ -154,7 +161,7 @@ def serve_service(cluster: KubeObject) -> KubeObject | None:
         "ray.io/originated-from-crd": "RayCluster",
         "ray.io/serve": f"{name}-serve",
     }
-    spec: dict[str, Any] = {"selector": {"ray.io/cluster": name}}
+    spec: dict[str, Any] = {"selector": {RAY_CLUSTER_LABEL: name}}
     service_type = rc.head_group(cluster).get("serviceType")
     if service_type:
         spec["type"] = service_type

@@ -8,19 +8,17 @@ from typing import Any
 
 import pytest
 
-from gitops_ray.render.defaults import apply_crd_defaults
-from gitops_ray.render.errors import InvalidRayCluster, SchemaError
-from gitops_ray.render.options import FeatureGates, RenderOptions
-from gitops_ray.render.validate import (
-    ManagedElsewhere,
-    RejectedRayCluster,
+from gitops_ray.render.apimachinery import (
     is_dns1035_label,
     is_qualified_name,
     is_valid_label_value,
     parse_generic_version,
-    validate_raycluster,
     version_at_least,
 )
+from gitops_ray.render.defaults import apply_crd_defaults
+from gitops_ray.render.errors import InvalidRayCluster, SchemaError
+from gitops_ray.render.options import FeatureGates, RenderOptions
+from gitops_ray.render.validate import ManagedElsewhere, RejectedRayCluster, validate_raycluster
 
 DEFAULTS = RenderOptions()
 
