@@ -20,7 +20,7 @@ from gitops_ray.edge.fencing import Fenced
 from gitops_ray.edge.kube import WRITE_THREADS, KubeError, gc_paused
 from gitops_ray.edge.kube.counting import RequestCounter, since
 from gitops_ray.edge.kube.protocol import ClusterApi
-from gitops_ray.model.objects import KubeObject, being_deleted, label
+from gitops_ray.model.objects import KubeObject, annotation, being_deleted, label, object_ref
 from gitops_ray.model.ownership import (
     FIELD_MANAGER,
     GENERATED_SECRET_ANNOTATION,
@@ -94,11 +94,9 @@ def _read_inventories(
     inventories: dict[UnitKey, Inventory] = {}
     broken: dict[UnitKey, str] = {}
     for parent in kube.inventory_parents():
-        meta = parent.get("metadata") or {}
-        key = UnitKey(
-            str(meta.get("namespace") or ""), str(meta.get("name") or "").removeprefix(parent_name(""))
-        )
-        recorded_by = (meta.get("annotations") or {}).get(SOURCE_ID_ANNOTATION)
+        _, _, namespace, name = object_ref(parent)
+        key = UnitKey(namespace, name.removeprefix(parent_name("")))
+        recorded_by = annotation(parent, SOURCE_ID_ANNOTATION)
         if key not in declared and recorded_by != state.source_id:
             continue
         try:

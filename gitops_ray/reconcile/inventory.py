@@ -16,7 +16,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gitops_ray.model.errors import GitopsRayError
-from gitops_ray.model.objects import KubeObject, api_group, kind_rank, natural_key
+from gitops_ray.model.objects import (
+    KubeObject,
+    annotations_of,
+    api_group,
+    kind_rank,
+    labels_of,
+    natural_key,
+    object_ref,
+)
 from gitops_ray.model.ownership import (
     APPLYSET_GROUP_KINDS_ANNOTATION,
     APPLYSET_ID_LABEL,
@@ -60,13 +68,7 @@ class MemberRef:
 
     @classmethod
     def from_object(cls, obj: KubeObject) -> MemberRef:
-        meta = obj.get("metadata") or {}
-        return cls(
-            str(obj.get("apiVersion") or ""),
-            str(obj.get("kind") or ""),
-            str(meta.get("namespace") or ""),
-            str(meta.get("name") or ""),
-        )
+        return cls(*object_ref(obj))
 
     @classmethod
     def from_line(cls, line: str) -> MemberRef:
@@ -160,9 +162,7 @@ def inventory_parent(inventory: Inventory) -> KubeObject:
 def parse_inventory(parent: KubeObject) -> Inventory:
     """Read a live parent ConfigMap back. Raises InventoryError naming the field when it is not one of ours
     or was edited into something unreadable: prune must never act on a guess."""
-    meta = parent.get("metadata") or {}
-    namespace = str(meta.get("namespace") or "")
-    name = str(meta.get("name") or "")
+    _, _, namespace, name = object_ref(parent)
     where = f"{parent.get('kind', '?')} {namespace}/{name}"
 
     def fail(field_path: str, message: str) -> InventoryError:
@@ -172,8 +172,8 @@ def parse_inventory(parent: KubeObject) -> Inventory:
         raise fail("kind", f"an inventory parent is a {PARENT_API_VERSION} {PARENT_KIND}")
     if not namespace or not name.startswith(_PARENT_PREFIX) or len(name) == len(_PARENT_PREFIX):
         raise fail("metadata.name", f"an inventory parent is named {_PARENT_PREFIX}<cluster> in a namespace")
-    labels = meta.get("labels") or {}
-    annotations = meta.get("annotations") or {}
+    labels = labels_of(parent)
+    annotations = annotations_of(parent)
     unit = name[len(_PARENT_PREFIX) :]
     if labels.get(CLUSTER_LABEL, unit) != unit:
         raise fail(f"metadata.labels[{CLUSTER_LABEL}]", f"is {labels[CLUSTER_LABEL]!r}, expected {unit!r}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from gitops_ray.model.objects import KubeObject, annotation
+from gitops_ray.model.objects import KubeObject, annotation, metadata
 from gitops_ray.model.ownership import SPEC_HASH_ANNOTATION, canonical_json, spec_hash
 
 APPLIED_HASH_ANNOTATION = "gitops-ray.io/applied-hash"
@@ -37,7 +37,7 @@ class SpecHashes:
 def applied_hash(obj: KubeObject, hashes: SpecHashes | None = None) -> str:
     """Hash of an object as we apply it, without its own applied-hash annotation: the spec by its spec
     hash, everything else by its canonical JSON."""
-    meta = obj.get("metadata") or {}
+    meta = metadata(obj)
     annotations = {
         key: value for key, value in (meta.get("annotations") or {}).items() if key != APPLIED_HASH_ANNOTATION
     }
@@ -52,7 +52,7 @@ def stamp(desired: KubeObject, hashes: SpecHashes | None = None) -> KubeObject:
     cycle can tell "unchanged since our last apply" from the live object alone. The input is not changed;
     the copy shares unchanged subtrees with it. Pass one `hashes` memo when stamping many objects."""
     hashes = hashes or SpecHashes()
-    meta = desired.get("metadata") or {}
+    meta = metadata(desired)
     annotations = dict(meta.get("annotations") or {})
     annotations.pop(APPLIED_HASH_ANNOTATION, None)
     if desired.get("kind") == "Pod":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_ray.model import ownership
-from gitops_ray.model.objects import KubeObject, sort_key
+from gitops_ray.model.objects import KubeObject, labels_of, metadata, sort_key
 from gitops_ray.model.targets import TARGETS
 from gitops_ray.model.units import (
     DesiredState,
@@ -30,9 +30,8 @@ from gitops_ray.source.load import load_tree
 def with_membership(obj: KubeObject, key: UnitKey) -> KubeObject:
     """`obj` labelled as a member of the unit's ApplySet (a new object and metadata; the rest is shared,
     and nothing downstream mutates objects in place)."""
-    metadata = obj.get("metadata") or {}
-    labels = {**(metadata.get("labels") or {}), **ownership.membership_labels(key.name, key.namespace)}
-    return {**obj, "metadata": {**metadata, "labels": labels}}
+    labels = {**labels_of(obj), **ownership.membership_labels(key.name, key.namespace)}
+    return {**obj, "metadata": {**metadata(obj), "labels": labels}}
 
 
 def _failed(unit: Unit, error: RenderError) -> RenderedUnit:
