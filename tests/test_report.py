@@ -10,7 +10,8 @@ from gitops_ray.edge.kube.errors import unreachable_error
 from gitops_ray.model.redaction import redact_object as redact
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import UnitDrift
-from gitops_ray.report.files import dump_yaml, output_files, rendered_file, yaml_stream
+from gitops_ray.report.files import output_files, rendered_file, yaml_stream
+from gitops_ray.report.yamltext import dump_yaml
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a-head", "namespace": "ml"}}
 SECRET = {

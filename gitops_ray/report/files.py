@@ -12,48 +12,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from gitops_ray.model.objects import KubeObject, sort_key
-from gitops_ray.model.redaction import redact_object
 from gitops_ray.model.units import DesiredState, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import UnitDrift, drift_summary
 from gitops_ray.report.markdown import drift_markdown, held_markdown
+from gitops_ray.report.yamltext import YamlWriter
 
 RENDERED_HEADER = "# Rendered by gitops-ray from "
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style, sorted keys, multi-line strings as literal blocks (readable in diffs)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True  # shared sub-objects are written out in full, never as YAML anchors
-
-
-def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in text else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def dump_yaml(obj: Any) -> str:
-    """One YAML document, byte-stable (sorted keys, no line folding, UTF-8 kept as is)."""
-    return yaml.dump(
-        obj,
-        Dumper=_Dumper,
-        sort_keys=True,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1 << 30,
-        indent=2,
-    )
-
-
 def yaml_stream(objects: Iterable[KubeObject]) -> str:
     """Objects as one multi-document YAML stream, Secret values redacted."""
-    return "".join("---\n" + dump_yaml(redact_object(obj)) for obj in objects)
+    return YamlWriter().stream(objects)
 
 
 def all_objects(state: DesiredState) -> list[KubeObject]:
@@ -71,10 +41,11 @@ def rendered_file(unit: RenderedUnit) -> str:
         lines.append("# NOT RENDERED: the source has problems (see the drift report):")
         lines.extend(f"#   {problem}" for problem in unit.problems)
         return "\n".join(lines) + "\n"
-    text = "\n".join(lines) + "\n" + yaml_stream(sorted(unit.objects, key=sort_key))
+    writer = YamlWriter()
+    text = "\n".join(lines) + "\n" + writer.stream(sorted(unit.objects, key=sort_key))
     if unit.preview:
         text += "# Preview: what the KubeRay operator will create from the RayCluster above (not applied).\n"
-        text += yaml_stream(sorted(unit.preview, key=sort_key))
+        text += writer.stream(sorted(unit.preview, key=sort_key))
     return text
 
 

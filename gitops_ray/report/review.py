@@ -15,7 +15,8 @@ from typing import Literal
 from gitops_ray.model.objects import describe
 from gitops_ray.model.redaction import redact_object
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
-from gitops_ray.report.files import dump_yaml, rendered_file, rendered_path
+from gitops_ray.report.files import rendered_file, rendered_path
+from gitops_ray.report.yamltext import dump_yaml
 
 ChangeKind = Literal["added", "removed", "changed"]
 
