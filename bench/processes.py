@@ -479,9 +479,10 @@ def bench_controller(
     """`gitops-ray run` against the remote (already synced by `sync --once --repo`): its first cycle, the
     idle polls after it, `plan.resyncs` resync epochs; then SIGTERM.
 
-    It shares `sync --once --repo`'s cache dir: a repo cycle records the cache clone's path as its source
-    identity (not the repository URL), so with a cache dir of its own the controller would find every
-    cluster "managed by another source" and apply none of them."""
+    It shares `sync --once --repo`'s cache dir, as a restarted controller keeps its cache volume: the first
+    cycle fetches, it does not clone. (Before commit 26bcb8d a repo cycle recorded the cache clone's path
+    as its source identity, so a controller with a cache dir of its own found every cluster "managed by
+    another source" and applied none of them.)"""
     command = [
         exe, "run", "--repo", url, "--cache-dir", str(work / "cache-sync"), "--kubeconfig", kubeconfig,
         "--interval", str(plan.interval), "--resync-interval", str(plan.resync),
@@ -699,8 +700,9 @@ def run_benchmark(args: argparse.Namespace, work: Path, bench: Bench) -> None:
             try:
                 bench_controller(bench, exe, url, kubeconfig, work, objects, plan)
                 bench.notes.append(
-                    "controller: --cache-dir shared with `sync --once --repo` (a repo cycle's source "
-                    "identity is the cache clone's file:// path, not the repo URL)"
+                    "controller: --cache-dir shared with `sync --once --repo` (a restart with its cache: "
+                    "fetch, no clone); /metrics has no process_cpu_seconds_total (own registry), so CPU is "
+                    "read from /proc/<pid>/stat"
                 )
             except BenchError as error:
                 bench.notes.append(f"controller rows incomplete: {error}")
@@ -726,6 +728,17 @@ def run_benchmark(args: argparse.Namespace, work: Path, bench: Bench) -> None:
             add_run(bench, what, done, objects=applied or objects, note="namespaces created before")
         version = check([kubectl, "version", "--client"]).splitlines()
         bench.notes.append(f"kubectl: {version[0] if version else '?'}; one request per object, serially")
+
+
+def code_revision() -> str:
+    """HEAD of the checkout being measured, and whether the package has uncommitted changes (other
+    people may commit while this runs: the figures are for the code each command started with)."""
+    try:
+        head = check(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT).strip()
+        dirty = check(["git", "status", "--porcelain", "--", "gitops_ray"], cwd=ROOT).strip()
+    except BenchError:
+        return "unknown (not a Git checkout)"
+    return head + (" + uncommitted changes in gitops_ray/" if dirty else "")
 
 
 def controller_plan(args: argparse.Namespace, repo_noop: Figure | None) -> ControllerPlan:
@@ -812,6 +825,8 @@ def main() -> int:
         f"{load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}",
         flush=True,
     )
+    revision = code_revision()
+    print(f"code: {revision} (every command runs the working tree's package)", flush=True)
     work = Path(tempfile.mkdtemp(prefix="gitops-ray-processes-"))
     bench = Bench()
     failure = ""
@@ -847,6 +862,7 @@ def main() -> int:
         f"{load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}, end "
         f"{load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}; benchmark took {elapsed:.0f} s"
     )
+    print(f"  code: {revision}")
     if args.json is not None:
         args.json.write_text(
             json.dumps(
@@ -854,6 +870,7 @@ def main() -> int:
                     "clusters": args.clusters,
                     "workers_per_cluster": WORKERS,
                     "cores": os.cpu_count(),
+                    "code": revision,
                     "shared_machine": True,
                     "load_average_start": load_start,
                     "load_average_end": load_end,
