@@ -14,36 +14,6 @@ from gitops_ray.observe.outcome import SyncResult
 from gitops_ray.source.desired import desired_state
 
 
-def raycluster(
-    name: str,
-    namespace: str,
-    workers: int = 2,
-    start_params: dict[str, str] | None = None,
-    group: str = "small",
-) -> KubeObject:
-    """A small RayCluster: a head and one worker group of `workers` Pods (`start_params` on the workers)."""
-    container = {"name": "ray", "image": "rayproject/ray:2.53.0", "resources": {"limits": {"cpu": "1"}}}
-    return {
-        "apiVersion": "ray.io/v1",
-        "kind": "RayCluster",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "rayVersion": "2.53.0",
-            "headGroupSpec": {"rayStartParams": {}, "template": {"spec": {"containers": [container]}}},
-            "workerGroupSpecs": [
-                {
-                    "groupName": group,
-                    "replicas": workers,
-                    "minReplicas": 0,
-                    "maxReplicas": 100,
-                    "rayStartParams": dict(start_params or {}),
-                    "template": {"spec": {"containers": [container]}},
-                }
-            ],
-        },
-    }
-
-
 def write_source(root: Path, files: dict[str, list[KubeObject]]) -> Path:
     """Write `files` (repo-relative path -> YAML documents) under `root`, replacing what was there."""
     for old in root.rglob("*.yaml"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clusterkit import edit_service_label, names, raycluster, write_source
+from clusterkit import edit_service_label, names, write_source
+from testkit import raycluster
 
 from gitops_ray.cli import main
 from gitops_ray.edge.kube import KubeApi

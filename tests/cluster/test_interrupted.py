@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clusterkit import live, names, raycluster, sync, write_source
-from conftest import TestEnv
+from clusterkit import live, names, sync, write_source
+from testenv import TestEnv
+from testkit import raycluster
 
 from gitops_ray.edge.apply import SyncOptions, sync_state
 from gitops_ray.model.objects import KubeObject

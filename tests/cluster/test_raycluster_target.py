@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from clusterkit import names, raycluster, sync, write_source
-from conftest import TestEnv
+from clusterkit import names, sync, write_source
 from kubernetes import config
+from testenv import TestEnv
+from testkit import raycluster
 
 from gitops_ray.edge.kube import KubeApi, KubeError, connect
 from gitops_ray.model.objects import KubeObject

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from clusterkit import live, names, raycluster, sync, write_source
+from clusterkit import live, names, sync, write_source
+from testkit import raycluster
 
 from gitops_ray.edge.kube import KubeApi, connect
 from gitops_ray.model.objects import KubeObject

@@ -6,9 +6,10 @@ import base64
 from pathlib import Path
 
 import pytest
-from clusterkit import edit_service_label, live, names, raycluster, sync, uids, write_source
+from clusterkit import edit_service_label, live, names, sync, uids, write_source
 from kubernetes.client import CoreV1Api
 from kubernetes.config import new_client_from_config
+from testkit import raycluster
 
 from gitops_ray.edge.kube import KubeApi, connect
 

@@ -22,21 +22,13 @@ from pathlib import Path
 import yaml
 from kubernetes.client import CoreV1Api
 from kubernetes.config import new_client_from_config
+from testkit import GIT_ENV
 
 from gitops_ray.edge.kube import KubeApi, connect
 from gitops_ray.model.objects import KubeObject
 
-IMAGE = "rayproject/ray:2.53.0"
 NEW_IMAGE = "rayproject/ray:2.53.0-py312"
 SOURCE_ID_ANNOTATION = "gitops-ray.io/source-id"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "A User",
-    "GIT_AUTHOR_EMAIL": "user@example.invalid",
-    "GIT_COMMITTER_NAME": "A User",
-    "GIT_COMMITTER_EMAIL": "user@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
 # Everything a namespace may hold in these tests: what gitops-ray renders and what the cluster adds.
 SNAPSHOT_KINDS = (
     ("v1", "Pod"),
@@ -52,31 +44,6 @@ Snapshot = dict[str, tuple[str, str]]  # "Kind name" -> (uid, resourceVersion)
 
 
 # --- sources ------------------------------------------------------------------------------------------
-
-
-def raycluster(name: str, namespace: str, workers: int = 1, image: str = IMAGE) -> KubeObject:
-    """A small RayCluster: a head, one worker group `small` of `workers` Pods, all running `image`.
-    It renders to a head Service, a head Pod and `workers` worker Pods."""
-    container = {"name": "ray", "image": image, "resources": {"limits": {"cpu": "1"}}}
-    return {
-        "apiVersion": "ray.io/v1",
-        "kind": "RayCluster",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "rayVersion": "2.53.0",
-            "headGroupSpec": {"rayStartParams": {}, "template": {"spec": {"containers": [container]}}},
-            "workerGroupSpecs": [
-                {
-                    "groupName": "small",
-                    "replicas": workers,
-                    "minReplicas": 0,
-                    "maxReplicas": 100,
-                    "rayStartParams": {},
-                    "template": {"spec": {"containers": [container]}},
-                }
-            ],
-        },
-    }
 
 
 def write_files(root: Path, files: dict[str, list[KubeObject]]) -> Path:

@@ -24,11 +24,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from kubernetes.client import ApiClient
 from tcp_proxy import TcpProxy
+from testenv import TestEnv
+from testkit import GIT_ENV as TEST_GIT_ENV
 
 from gitops_ray.app.controller import Controller, user_agent
 from gitops_ray.app.metrics import Metrics
@@ -37,9 +38,6 @@ from gitops_ray.edge.fencing import Fenced
 from gitops_ray.edge.git import RepoSettings
 from gitops_ray.edge.kube import KubeApi
 from gitops_ray.edge.kube.client import load_configuration
-
-if TYPE_CHECKING:  # at run time `conftest` may name another directory's conftest module
-    from conftest import TestEnv
 
 LEASE_DURATION = 6.0  # renew deadline 4 s, a round every second: a stand-by takes over 6-7 s after
 NAMESPACE = "fencing"
@@ -62,15 +60,7 @@ def pods(workers: int) -> tuple[str, ...]:
     return ("a-head", *(f"a-w-worker-{index}" for index in range(workers)))
 
 
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "A User",
-    "GIT_AUTHOR_EMAIL": "user@example.invalid",
-    "GIT_COMMITTER_NAME": "A User",
-    "GIT_COMMITTER_EMAIL": "user@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
+GIT_ENV = {**os.environ, **TEST_GIT_ENV}
 
 
 # -- the judge: writes as the API server saw them ------------------------------------------------------

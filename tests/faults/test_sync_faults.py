@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from faultkit import (
-    IMAGE,
     NEW_IMAGE,
     Run,
     bare_remote_with_clone,
@@ -30,7 +29,6 @@ from faultkit import (
     identity_kubeconfig,
     images,
     line_starting,
-    raycluster,
     settled_snapshot,
     snapshot,
     source_id,
@@ -40,6 +38,7 @@ from faultkit import (
     write_files,
 )
 from kubernetes.client.exceptions import ApiException
+from testkit import IMAGE, raycluster
 
 from gitops_ray.edge.kube import KubeApi
 from gitops_ray.model.objects import KubeObject
@@ -56,15 +55,15 @@ def sync_once(source: Path, kubeconfig: str, *flags: str, timeout: float = 120) 
 
 def three_clusters(namespace: str) -> dict[str, list[KubeObject]]:
     """Clusters one, two and three (a head Service, a head Pod and one worker Pod each)."""
-    return {f"{name}.yaml": [raycluster(name, namespace)] for name in ("one", "two", "three")}
+    return {f"{name}.yaml": [raycluster(name, namespace, workers=1)] for name in ("one", "two", "three")}
 
 
 def changed_clusters(namespace: str) -> dict[str, list[KubeObject]]:
     """The three clusters after a commit: one's image changed, two's file deleted, four's file added."""
     return {
-        "one.yaml": [raycluster("one", namespace, image=NEW_IMAGE)],
-        "three.yaml": [raycluster("three", namespace)],
-        "four.yaml": [raycluster("four", namespace)],
+        "one.yaml": [raycluster("one", namespace, image=NEW_IMAGE, workers=1)],
+        "three.yaml": [raycluster("three", namespace, workers=1)],
+        "four.yaml": [raycluster("four", namespace, workers=1)],
     }
 
 
@@ -158,7 +157,10 @@ def test_run_dry_run_changes_nothing_in_the_cluster(
 def test_a_moved_and_broken_file_prunes_nothing(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
-    files = {"team/a.yaml": [raycluster("a", namespace)], "team/other.yaml": [raycluster("other", namespace)]}
+    files = {
+        "team/a.yaml": [raycluster("a", namespace, workers=1)],
+        "team/other.yaml": [raycluster("other", namespace, workers=1)],
+    }
     write_files(tmp_path, files)  # `other` keeps the source from looking empty
     assert sync_once(tmp_path, apiserver_kubeconfig).status == 0
     before = cluster_uids(kube, namespace, "a")
@@ -184,7 +186,11 @@ def test_a_broken_file_anywhere_holds_every_prune_until_it_is_fixed(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     write_files(
-        tmp_path / namespace, {"a.yaml": [raycluster("a", namespace)], "c.yaml": [raycluster("c", namespace)]}
+        tmp_path / namespace,
+        {
+            "a.yaml": [raycluster("a", namespace, workers=1)],
+            "c.yaml": [raycluster("c", namespace, workers=1)],
+        },
     )
     assert sync_once(tmp_path, apiserver_kubeconfig).status == 0
     a_before, c_before = cluster_uids(kube, namespace, "a"), cluster_uids(kube, namespace, "c")
@@ -216,10 +222,12 @@ def test_another_source_prunes_nothing_of_ours(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     first, second = tmp_path / "src1", tmp_path / "src2"
-    write_files(first, {f"{namespace}/a.yaml": [raycluster("a", namespace)]})
+    write_files(first, {f"{namespace}/a.yaml": [raycluster("a", namespace, workers=1)]})
     assert sync_once(first, apiserver_kubeconfig).status == 0
     before = cluster_uids(kube, namespace, "a")
-    write_files(second, {f"{namespace}/b.yaml": [raycluster("b", namespace)]})  # b only, same namespace
+    write_files(
+        second, {f"{namespace}/b.yaml": [raycluster("b", namespace, workers=1)]}
+    )  # b only, same namespace
 
     run = sync_once(second, apiserver_kubeconfig)
 
@@ -239,10 +247,10 @@ def test_a_cluster_of_another_source_is_reported_and_left_alone(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     first, second = tmp_path / "src1", tmp_path / "src2"
-    write_files(first, {f"{namespace}/a.yaml": [raycluster("a", namespace)]})
+    write_files(first, {f"{namespace}/a.yaml": [raycluster("a", namespace, workers=1)]})
     assert sync_once(first, apiserver_kubeconfig).status == 0
     before, owner = cluster_uids(kube, namespace, "a"), source_id(kube, namespace, "a")
-    write_files(second, {f"{namespace}/a.yaml": [raycluster("a", namespace, image=NEW_IMAGE)]})
+    write_files(second, {f"{namespace}/a.yaml": [raycluster("a", namespace, image=NEW_IMAGE, workers=1)]})
 
     run = sync_once(second, apiserver_kubeconfig)
 
@@ -257,14 +265,16 @@ def test_adopt_takes_over_a_cluster_of_another_source(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     first, second = tmp_path / "src1", tmp_path / "src2"
-    write_files(first, {f"{namespace}/a.yaml": [raycluster("a", namespace)]})
+    write_files(first, {f"{namespace}/a.yaml": [raycluster("a", namespace, workers=1)]})
     assert sync_once(first, apiserver_kubeconfig).status == 0
     old_owner = source_id(kube, namespace, "a")
     write_files(
         second,
         {
-            f"{namespace}/a.yaml": [raycluster("a", namespace, image=NEW_IMAGE)],
-            f"{namespace}/b.yaml": [raycluster("b", namespace)],  # shows the second source's identity
+            f"{namespace}/a.yaml": [raycluster("a", namespace, image=NEW_IMAGE, workers=1)],
+            f"{namespace}/b.yaml": [
+                raycluster("b", namespace, workers=1)
+            ],  # shows the second source's identity
         },
     )
 
@@ -279,10 +289,10 @@ def test_source_name_is_the_identity_and_two_directories_with_it_are_one_source(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     first, second = tmp_path / "src1", tmp_path / "src2"
-    write_files(first, {f"{namespace}/a.yaml": [raycluster("a", namespace)]})
+    write_files(first, {f"{namespace}/a.yaml": [raycluster("a", namespace, workers=1)]})
     assert sync_once(first, apiserver_kubeconfig, "--source-name", "team-x").status == 0
     assert source_id(kube, namespace, "a") == "team-x"
-    write_files(second, {f"{namespace}/b.yaml": [raycluster("b", namespace)]})  # a is not declared
+    write_files(second, {f"{namespace}/b.yaml": [raycluster("b", namespace, workers=1)]})  # a is not declared
 
     run = sync_once(second, apiserver_kubeconfig, "--source-name", "team-x")
 
@@ -353,7 +363,9 @@ def test_pods_stuck_terminating_do_not_stall_the_cycle(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     names = [f"c{index:03d}" for index in range(200)]
-    files = {f"{name}.yaml": [raycluster(name, namespace)] for name in names}  # a head + 1 worker each
+    files = {
+        f"{name}.yaml": [raycluster(name, namespace, workers=1)] for name in names
+    }  # a head + 1 worker each
     write_files(tmp_path / namespace, files)
     first = sync_once(tmp_path, apiserver_kubeconfig, timeout=300)
     print(f"first sync of 200 clusters: {first.seconds:.1f} s")
@@ -362,7 +374,7 @@ def test_pods_stuck_terminating_do_not_stall_the_cycle(
     set_finalizers(apiserver_kubeconfig, namespace, stuck, [HOLD_FINALIZER])
     try:
         for name in ("c001", "c002", "c003"):  # the stuck Pods' clusters and a third get a new image
-            files[f"{name}.yaml"] = [raycluster(name, namespace, image=NEW_IMAGE)]
+            files[f"{name}.yaml"] = [raycluster(name, namespace, image=NEW_IMAGE, workers=1)]
         write_files(tmp_path / namespace, files)
         core_api(apiserver_kubeconfig).delete_namespaced_pod("c004-small-worker-0", namespace)
         before = uids(kube, "Pod", namespace)
@@ -405,7 +417,7 @@ def test_an_object_someone_else_created_is_left_alone_and_fails_the_run(
     before = kube.get("v1", "ConfigMap", namespace, "settings")
     assert before is not None
     ours = {**theirs, "data": {"mode": "ours"}}
-    write_files(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace), ours]})
+    write_files(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1), ours]})
 
     run = sync_once(tmp_path, apiserver_kubeconfig)
 
@@ -420,7 +432,7 @@ def test_a_failed_inventory_write_counts_every_object_as_failed(
 ) -> None:
     rbac = without_configmap_writes("gitops-ray-no-configmap-writes")
     reduced = identity_kubeconfig(kube, apiserver_kubeconfig, rbac, tmp_path / "kubeconfig")
-    write_files(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace)]})
+    write_files(tmp_path / "src", {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
 
     run = sync_once(tmp_path / "src", reduced)
 

@@ -14,16 +14,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from testkit import GIT_ENV
+
 from gitops_ray.edge.git import Timeouts
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "A User",
-    "GIT_AUTHOR_EMAIL": "user@example.invalid",
-    "GIT_COMMITTER_NAME": "A User",
-    "GIT_COMMITTER_EMAIL": "user@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
 FAST_TIMEOUTS = Timeouts(network=20, local=20, low_speed=10, connect=5)
 # A minimal valid RayCluster for the cycle and CLI tests (clusters/team-a/a.yaml).
 RAYCLUSTER_A = """\
