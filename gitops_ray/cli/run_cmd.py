@@ -9,8 +9,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from gitops_ray.app.settings import ControllerSettings, SettingsError, env_name, file_key, load_settings
-from gitops_ray.edge.git.errors import GitConfigError
+from gitops_ray.app.settings import ControllerSettings, env_name, file_key, load_settings
+from gitops_ray.model.errors import GitopsRayError
 
 
 def add_setting_flags(parser: argparse.ArgumentParser, names: list[str] | None = None) -> None:
@@ -56,6 +56,6 @@ def run_run(args: argparse.Namespace) -> int:
 
     try:
         return run_controller(settings_from_args(args), dict(os.environ))
-    except (SettingsError, GitConfigError) as error:
+    except GitopsRayError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -9,22 +9,24 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from gitops_ray.app.controller import repo_settings
-from gitops_ray.app.settings import SettingsError, load_settings
+from gitops_ray.app.settings import load_settings
 from gitops_ray.cli.source_id import local_source_id
-from gitops_ray.edge.apply import SyncOptions, sync_state
-from gitops_ray.edge.cycle import run_repo_cycle
-from gitops_ray.edge.git import GitSourceError
-from gitops_ray.edge.git.export import export_tree
-from gitops_ray.edge.kube import KubeApi, KubeError, connect
+from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.units import DesiredState
 from gitops_ray.observe.outcome import SyncResult
 from gitops_ray.report.review import diff_states, format_markdown, format_text
 from gitops_ray.report.text import change_lines, drift_lines, summary_line
 from gitops_ray.source.config import ConfigError, read_repo_config
 from gitops_ray.source.desired import desired_state
+
+if TYPE_CHECKING:
+    from gitops_ray.edge.apply import SyncOptions
+    from gitops_ray.edge.kube import KubeApi
+
+# The Kubernetes client, Git and the controller are imported by the handlers that use them: `diff` of two
+# trees (a pull-request job) starts without loading any of them.
 
 DIFF_EXIT_NO_CHANGES, DIFF_EXIT_CHANGES, DIFF_EXIT_ERROR = 0, 1, 2
 
@@ -116,6 +118,8 @@ def register(subparsers: Any) -> None:
 
 def _desired_and_cluster(args: argparse.Namespace) -> tuple[DesiredState, KubeApi] | None:
     """Load SOURCE and connect; None (after printing why) if either fails."""
+    from gitops_ray.edge.kube import connect
+
     source: Path = args.source
     if not source.is_dir():
         print(f"error: {source}: not a directory", file=sys.stderr)
@@ -124,7 +128,7 @@ def _desired_and_cluster(args: argparse.Namespace) -> tuple[DesiredState, KubeAp
         options = read_repo_config(source)
         state = desired_state(source, options, local_source_id(source, options.path, args.source_name))
         kube = connect(args.kubeconfig, args.context)
-    except (ConfigError, KubeError) as error:
+    except GitopsRayError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
     return state, kube
@@ -160,6 +164,8 @@ def _report_broken_sources(state: DesiredState, out: TextIO) -> bool:
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    from gitops_ray.edge.apply import sync_state
+
     if (args.repo is None) == (args.source is None):
         print("error: give either SOURCE or --repo URL", file=sys.stderr)
         return 1
@@ -177,6 +183,8 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def _sync_options(args: argparse.Namespace) -> SyncOptions:
+    from gitops_ray.edge.apply import SyncOptions
+
     if args.delete_wait < 0:
         raise SystemExit("error: --delete-wait must not be negative")
     return SyncOptions(
@@ -189,6 +197,8 @@ def _sync_options(args: argparse.Namespace) -> SyncOptions:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from gitops_ray.edge.apply import SyncOptions, sync_state
+
     if not args.cluster:
         return run_review_diff(args)
     if args.proposed is not None or args.base is not None:
@@ -215,6 +225,10 @@ def run_diff(args: argparse.Namespace) -> int:
 
 def run_repo_sync(args: argparse.Namespace) -> int:
     """One full repository cycle, as the controller runs it on every poll."""
+    from gitops_ray.app.controller import repo_settings
+    from gitops_ray.edge.cycle import run_repo_cycle
+    from gitops_ray.edge.kube import connect
+
     flags = {
         "repo": args.repo,
         "ref": args.ref,
@@ -234,7 +248,7 @@ def run_repo_sync(args: argparse.Namespace) -> int:
             kube_factory=(lambda: kube) if kube is not None else None,
             sync_options=options if kube is not None else None,
         )
-    except (SettingsError, GitSourceError, ConfigError, KubeError) as error:
+    except GitopsRayError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"revision {result.revision}")
@@ -257,6 +271,8 @@ def run_repo_sync(args: argparse.Namespace) -> int:
 
 def run_review_diff(args: argparse.Namespace) -> int:
     """Rendered objects of two trees (OLD NEW, or PATH at --base REF and PATH now); no cluster needed."""
+    from gitops_ray.edge.git.export import export_tree
+
     if (args.proposed is None) == (args.base is None):
         print("error: give NEW or --base REF (or --cluster)", file=sys.stderr)
         return DIFF_EXIT_ERROR
@@ -270,7 +286,7 @@ def run_review_diff(args: argparse.Namespace) -> int:
                 if not root.is_dir():
                     raise ConfigError(f"{root}: not a directory")
             base, proposed = desired_state(old_root), desired_state(new_root)
-        except (ConfigError, GitSourceError) as error:
+        except GitopsRayError as error:
             print(f"error: {error}", file=sys.stderr)
             return DIFF_EXIT_ERROR
     changes = diff_states(base, proposed)
