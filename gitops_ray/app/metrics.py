@@ -42,6 +42,13 @@ class Metrics:
         self.commits = Counter(
             "gitops_ray_commits", "Commits pushed back to the repository", registry=self.registry
         )
+        self.changes = Counter(
+            "gitops_ray_object_changes",
+            "Objects created, updated, recreated or pruned (or, in a dry run, that would be), by action and "
+            "by what the live object was (recreated Pods: terminated, immutable, terminating)",
+            ["action", "standing"],
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "gitops_ray_leader", "1 while this replica holds the Lease", registry=self.registry
         )
@@ -59,6 +66,10 @@ class Metrics:
             self.writes.inc(result.sync.writes)
             for verb, count in result.sync.requests.items():
                 self.requests.labels(verb).inc(count)
+            for unit in result.sync.units:
+                for change in unit.changes:
+                    standing = change.standing.value if change.standing else "retired"
+                    self.changes.labels(change.action.value, standing).inc()
             statuses = [unit.drift.status for unit in result.sync.units]
             for status in ("in-sync", "drifted", "broken", "unknown"):
                 self.units.labels(status).set(statuses.count(status))

@@ -12,7 +12,7 @@ came back empty.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -51,13 +51,15 @@ APPLY_ACTIONS = frozenset({Action.CREATE, Action.UPDATE, Action.RECREATE})
 @dataclass(frozen=True)
 class PlannedAction:
     """What to do with one object and why. `desired` is the stamped object to apply (None for prune
-    candidates); `live` is the object as read from the cluster (None when absent)."""
+    candidates); `live` is the object as read from the cluster (None when absent); `standing` is how the
+    live object stood (None for prune candidates), e.g. why an object is recreated."""
 
     action: Action
     ref: MemberRef
     reason: str
     desired: KubeObject | None = None
     live: KubeObject | None = None
+    standing: Standing | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -212,9 +214,11 @@ def _plan_change(
         assert live is not None
         edited = edited_paths(desired, live)
         if not edited:  # another writer set our own values: nothing to heal
-            return PlannedAction(Action.UNCHANGED, ref, "live matches desired", desired, live)
-        return PlannedAction(Action.UPDATE, ref, f"drift to heal: {edited}", desired, live)
-    return PlannedAction(_ACTION_OF[judged.standing], ref, judged.reason, desired, live)
+            return PlannedAction(
+                Action.UNCHANGED, ref, "live matches desired", desired, live, judged.standing
+            )
+        return PlannedAction(Action.UPDATE, ref, f"drift to heal: {edited}", desired, live, judged.standing)
+    return PlannedAction(_ACTION_OF[judged.standing], ref, judged.reason, desired, live, judged.standing)
 
 
 def plan_prune(ref: MemberRef, live: KubeObject | None, applyset: str) -> PlannedAction:
