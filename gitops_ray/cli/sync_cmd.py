@@ -271,31 +271,38 @@ def run_repo_sync(args: argparse.Namespace) -> int:
 
 def run_review_diff(args: argparse.Namespace) -> int:
     """Rendered objects of two trees (OLD NEW, or PATH at --base REF and PATH now); no cluster needed."""
+    from gitops_ray.edge.git.changes import partial_review
     from gitops_ray.edge.git.export import export_tree
 
     if (args.proposed is None) == (args.base is None):
         print("error: give NEW or --base REF (or --cluster)", file=sys.stderr)
         return DIFF_EXIT_ERROR
     with tempfile.TemporaryDirectory(prefix="gitops-ray-base-") as scratch:
+        # --base: only what the change can affect, when Git can say exactly what that is
+        partial = partial_review(args.source, args.base, Path(scratch)) if args.base is not None else None
         try:
-            if args.base is not None:
-                old_root, new_root = export_tree(args.source, args.base, Path(scratch)), args.source
+            if partial is not None:
+                base, proposed, everything = partial.base, partial.proposed, partial.proposed_all
             else:
-                old_root, new_root = args.source, args.proposed
-            for root in (old_root, new_root):
-                if not root.is_dir():
-                    raise ConfigError(f"{root}: not a directory")
-            base, proposed = desired_state(old_root), desired_state(new_root)
+                if args.base is not None:
+                    old_root, new_root = export_tree(args.source, args.base, Path(scratch)), args.source
+                else:
+                    old_root, new_root = args.source, args.proposed
+                for root in (old_root, new_root):
+                    if not root.is_dir():
+                        raise ConfigError(f"{root}: not a directory")
+                base, proposed = desired_state(old_root), desired_state(new_root)
+                everything = proposed
         except GitopsRayError as error:
             print(f"error: {error}", file=sys.stderr)
             return DIFF_EXIT_ERROR
     changes = diff_states(base, proposed)
     sys.stdout.write(
-        format_markdown(changes, proposed) if args.format == "markdown" else format_text(changes)
+        format_markdown(changes, everything) if args.format == "markdown" else format_text(changes)
     )
     if args.format == "text":
-        for problem in proposed.problems:
+        for problem in everything.problems:
             print(f"error: {problem}", file=sys.stderr)
-    if proposed.problems:
+    if everything.problems:
         return DIFF_EXIT_ERROR
     return DIFF_EXIT_CHANGES if changes else DIFF_EXIT_NO_CHANGES
