@@ -197,10 +197,10 @@ def _sync_options(args: argparse.Namespace) -> SyncOptions:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from gitops_ray.edge.apply import SyncOptions, sync_state
-
     if not args.cluster:
         return run_review_diff(args)
+    from gitops_ray.edge.apply import SyncOptions, sync_state
+
     if args.proposed is not None or args.base is not None:
         print("error: --cluster compares one PATH with the cluster (no NEW, no --base)", file=sys.stderr)
         return DIFF_EXIT_ERROR
