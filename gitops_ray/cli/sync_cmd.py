@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -77,7 +78,6 @@ def register(subparsers: Any) -> None:
     sync.add_argument(
         "--delete-wait",
         type=float,
-        default=20.0,
         metavar="SECONDS",
         help="seconds the cycle waits, in all, for deleted Pods to go before creating them again; Pods "
         "still terminating then are created by the next sync (default 20)",
@@ -185,15 +185,15 @@ def run_sync(args: argparse.Namespace) -> int:
 def _sync_options(args: argparse.Namespace) -> SyncOptions:
     from gitops_ray.edge.apply import SyncOptions
 
-    if args.delete_wait < 0:
+    if args.delete_wait is not None and args.delete_wait < 0:
         raise SystemExit("error: --delete-wait must not be negative")
-    return SyncOptions(
+    options = SyncOptions(
         dry_run=args.dry_run,
         heal=not args.no_heal,
         allow_empty_prune=args.allow_empty_prune,
         adopt=args.adopt,
-        delete_wait=args.delete_wait,
     )
+    return options if args.delete_wait is None else replace(options, delete_wait=args.delete_wait)
 
 
 def run_diff(args: argparse.Namespace) -> int:
