@@ -31,6 +31,7 @@ from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, ru
 from gitops_ray.edge.fencing import Fenced, WriteCheck, unfenced
 from gitops_ray.edge.git import RepoSettings, credentials_from_env
 from gitops_ray.model.errors import GitopsRayError
+from gitops_ray.source.render_cache import MemoryRenderCache
 
 if TYPE_CHECKING:
     from gitops_ray.edge.kube.lease import LeaderElector
@@ -54,6 +55,8 @@ class Controller:
     last_full_cycle: float | None = None
     tick_started: float | None = None
     ticks_done: int = 0
+    # Rendered units by content: a resync epoch or a one-file change renders only what changed.
+    render_cache: MemoryRenderCache = field(default_factory=MemoryRenderCache)
 
     @property
     def sync_options(self) -> SyncOptions:
@@ -79,6 +82,7 @@ class Controller:
             self.epoch += 1  # a new cluster epoch: the next cycle re-checks the cluster
         self.tick_started = now
         try:
+            self.render_cache.cycle()
             result = run_repo_cycle(
                 self.repo,
                 kube_factory=self.kube_factory,
@@ -86,6 +90,7 @@ class Controller:
                 previous=self.fingerprint,
                 cluster_token=str(self.epoch),
                 check=self.check,
+                cache=self.render_cache,
             )
         except Fenced as error:
             self.fingerprint = None

@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gitops_ray.cli.caching import add_cache_flag, render_cache
 from gitops_ray.model.units import DesiredState
-from gitops_ray.report.files import RENDERED_HEADER, all_objects, rendered_files, yaml_stream
+from gitops_ray.report.files import RENDERED_HEADER, rendered_files, unit_stream
 from gitops_ray.source.config import ConfigError, read_repo_config
 from gitops_ray.source.desired import desired_state
+from gitops_ray.source.render_cache import RenderCache
 
 
 def register(subparsers: Any) -> None:
@@ -25,6 +27,7 @@ def register(subparsers: Any) -> None:
         "path", type=Path, metavar="PATH", help="repository root (reads PATH/gitops-ray.yaml)"
     )
     render.add_argument("--out", type=Path, metavar="DIR", help="write one file per cluster under DIR")
+    add_cache_flag(render)
     render.set_defaults(handler=run_render)
     validate = subparsers.add_parser(
         "validate",
@@ -32,15 +35,16 @@ def register(subparsers: Any) -> None:
         description="Exit 0 if every file loads and every RayCluster passes KubeRay's validation, else 1.",
     )
     validate.add_argument("path", type=Path, metavar="PATH", help="repository root")
+    add_cache_flag(validate)
     validate.set_defaults(handler=run_validate)
 
 
-def _load(path: Path) -> DesiredState | None:
+def _load(path: Path, cache: RenderCache | None) -> DesiredState | None:
     if not path.is_dir():
         print(f"error: {path}: not a directory", file=sys.stderr)
         return None
     try:
-        return desired_state(path, read_repo_config(path))
+        return desired_state(path, read_repo_config(path), cache=cache)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return None
@@ -56,10 +60,10 @@ def _report_problems(state: DesiredState) -> int:
     return 1 if state.problems else 0
 
 
-def write_rendered(state: DesiredState, out: Path) -> None:
+def write_rendered(state: DesiredState, out: Path, cache: RenderCache | None = None) -> None:
     """Write DIR/<namespace>/<cluster>.yaml and remove files gitops-ray rendered earlier for clusters
     that are gone (only files carrying our header: nothing else in DIR is touched)."""
-    files = {out / relative: content for relative, content in rendered_files(state, ".").items()}
+    files = {out / relative: content for relative, content in rendered_files(state, ".", cache).items()}
     if out.is_dir():
         for stale in sorted(out.glob("*/*.yaml")):
             if stale not in files and stale.read_bytes().startswith(RENDERED_HEADER.encode()):
@@ -71,18 +75,22 @@ def write_rendered(state: DesiredState, out: Path) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    state = _load(args.path)
+    cache = render_cache(args)
+    state = _load(args.path, cache)
     if state is None:
         return 1
     if args.out is not None:
-        write_rendered(state, args.out)
+        write_rendered(state, args.out, cache)
     else:
-        sys.stdout.write(yaml_stream(all_objects(state)))
+        for unit in sorted(state.units, key=lambda unit: unit.key):
+            sys.stdout.write(unit_stream(unit, cache))
+    if cache is not None:
+        cache.trim()
     return _report_problems(state)
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    state = _load(args.path)
+    state = _load(args.path, render_cache(args))
     if state is None:
         return 1
     status = _report_problems(state)

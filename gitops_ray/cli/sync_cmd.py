@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from gitops_ray.app.settings import load_settings
+from gitops_ray.cli.caching import add_cache_flag, render_cache
 from gitops_ray.cli.source_id import local_source_id
 from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.units import DesiredState
@@ -83,6 +84,7 @@ def register(subparsers: Any) -> None:
         "still terminating then are created by the next sync (default 20)",
     )
     _source_name_argument(sync)
+    add_cache_flag(sync)
     repo = sync.add_argument_group("a repository instead of SOURCE (Git credentials: see `run --help`)")
     repo.add_argument("--repo", metavar="URL", help="clone/fetch this repository and run one full cycle")
     repo.add_argument("--ref", metavar="REF", help="branch, tag or commit (default: main)")
@@ -113,6 +115,7 @@ def register(subparsers: Any) -> None:
     diff.add_argument("--cluster", action="store_true", help="compare PATH with a live cluster instead")
     _cluster_arguments(diff)
     _source_name_argument(diff)
+    add_cache_flag(diff)
     diff.set_defaults(handler=run_diff)
 
 
@@ -126,7 +129,8 @@ def _desired_and_cluster(args: argparse.Namespace) -> tuple[DesiredState, KubeAp
         return None
     try:
         options = read_repo_config(source)
-        state = desired_state(source, options, local_source_id(source, options.path, args.source_name))
+        source_id = local_source_id(source, options.path, args.source_name)
+        state = desired_state(source, options, source_id, render_cache(args))
         kube = connect(args.kubeconfig, args.context)
     except GitopsRayError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -247,6 +251,7 @@ def run_repo_sync(args: argparse.Namespace) -> int:
             repo_settings(settings, dict(os.environ)),
             kube_factory=(lambda: kube) if kube is not None else None,
             sync_options=options if kube is not None else None,
+            cache=render_cache(args),
         )
     except GitopsRayError as error:
         print(f"error: {error}", file=sys.stderr)

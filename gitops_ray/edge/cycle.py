@@ -34,6 +34,7 @@ from gitops_ray.model.units import DesiredState, Problem, UnitKey
 from gitops_ray.report.files import output_files
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
 from gitops_ray.source.desired import desired_state
+from gitops_ray.source.render_cache import RenderCache
 
 if TYPE_CHECKING:
     from gitops_ray.edge.apply import SyncOptions
@@ -107,6 +108,7 @@ def run_repo_cycle(
     previous: CycleFingerprint | None = None,
     cluster_token: str = "",
     check: WriteCheck = unfenced,
+    cache: RenderCache | None = None,
 ) -> CycleResult:
     """Run one cycle for `settings.url`; raises GitSourceError (remote, ref, push) or ConfigError.
 
@@ -115,7 +117,8 @@ def run_repo_cycle(
     reported; without it the cycle renders and commits back only. A failure leaves the remote as it was.
     An unreachable remote raises RemoteUnavailable only when no revision of the ref was ever fetched;
     otherwise the cycle goes on offline with the last fetched one (`CycleResult.offline`).
-    `check` runs before every cluster write and every push; `Fenced` from it aborts the cycle.
+    `check` runs before every cluster write and every push; `Fenced` from it aborts the cycle. With
+    `cache`, units (and their rendered files) whose inputs did not change are not rendered again.
     """
     applying = kube_factory is not None
     empty_prune = sync_options.allow_empty_prune if sync_options is not None else False
@@ -133,7 +136,7 @@ def run_repo_cycle(
         if _unchanged(fingerprint, previous):
             log.info("cycle.skipped", url=source.display_url, revision=checkout.revision)
             return CycleResult(checkout.revision, previous, skipped=True, offline=offline)
-        state = _desired_state(checkout, settings, source_options)
+        state = _desired_state(checkout, settings, source_options, cache)
         sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
         drift = {unit.key: unit.drift for unit in sync.units} if sync is not None else None
 
@@ -142,13 +145,13 @@ def run_repo_cycle(
             head_options = _source_options(head, settings, options)
             if _sources_digest(source, head.revision, head_options) == fingerprint.sources:
                 return None
-            head_state = _desired_state(head, settings, head_options)
-            return _outputs(head_state, None, head_options, head.worktree, empty_prune)
+            head_state = _desired_state(head, settings, head_options, cache)
+            return _outputs(head_state, None, head_options, head.worktree, empty_prune, cache)
 
         publication = None
         if offline is None:
             outputs = _outputs(
-                state, drift, source_options, commit_back.previous_outputs(checkout), empty_prune
+                state, drift, source_options, commit_back.previous_outputs(checkout), empty_prune, cache
             )
             publication = commit_back.publish(outputs, checkout, recompute)
     problems = state.problems + _emptiness(state, source_options)
@@ -157,6 +160,7 @@ def run_repo_cycle(
         url=source.display_url,
         revision=checkout.revision,
         units=len(state.units),
+        rendered=state.rendered,
         problems=len(problems),
         commit=publication.commit if publication else None,
         offline=offline is not None,
@@ -212,10 +216,12 @@ def _source_options(
     return chosen if settings.path is None else replace(chosen, path=settings.path)
 
 
-def _desired_state(checkout: Checkout, settings: RepoSettings, options: SourceOptions) -> DesiredState:
+def _desired_state(
+    checkout: Checkout, settings: RepoSettings, options: SourceOptions, cache: RenderCache | None
+) -> DesiredState:
     """The desired state of a checkout, owned by `<repository URL>#<cluster path>`: the same identity
     whichever cache directory or replica renders it, and the one `sync --once` gives a clone of it."""
-    return desired_state(checkout.worktree, options, source_identity(settings.url, options.path))
+    return desired_state(checkout.worktree, options, source_identity(settings.url, options.path), cache)
 
 
 def _sources_digest(source: GitSource, revision: str, options: SourceOptions) -> str:
@@ -234,15 +240,19 @@ def _outputs(
     options: SourceOptions,
     previous_tree: Path | None,
     allow_empty_prune: bool,
+    cache: RenderCache | None = None,
 ) -> Outputs:
-    """The output files; the previous commit's rendered files (in `previous_tree`) keep held clusters."""
+    """The output files; the previous commit's rendered files (in `previous_tree`) keep held clusters,
+    so they are read only when some may be held (a broken file, or a source that came back empty)."""
+    holding = bool(state.broken_files) or (not state.units and not allow_empty_prune)
     files = output_files(
         state,
         drift,
         rendered_dir=options.rendered_dir,
         drift_dir=options.drift_dir,
-        previous=_rendered_files_in(previous_tree, options.rendered_dir) if previous_tree else {},
+        previous=_rendered_files_in(previous_tree, options.rendered_dir) if previous_tree and holding else {},
         allow_empty_prune=allow_empty_prune,
+        cache=cache,
     )
     return Outputs(files, (options.rendered_dir, options.drift_dir))
 

@@ -87,6 +87,7 @@ class RenderedUnit:
     preview: tuple[KubeObject, ...] = ()  # `raycluster` target: what KubeRay will create (rendered/ only)
     problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = ()  # KubeRay's non-fatal validation warnings
+    content_key: str = field(default="", compare=False)  # digest of its inputs (`source.render_cache`)
 
     @property
     def ok(self) -> bool:
@@ -102,6 +103,7 @@ class DesiredState:
     units: tuple[RenderedUnit, ...] = ()
     broken_sources: tuple[Problem, ...] = field(default=())
     source_id: str = ""
+    rendered: int = field(default=0, compare=False)  # units rendered anew; the others came from a cache
 
     @property
     def broken_files(self) -> tuple[str, ...]:

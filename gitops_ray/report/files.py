@@ -17,6 +17,7 @@ from gitops_ray.model.units import DesiredState, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import UnitDrift, drift_summary
 from gitops_ray.report.markdown import drift_markdown, held_markdown
 from gitops_ray.report.yamltext import YamlWriter
+from gitops_ray.source.render_cache import RenderCache
 
 RENDERED_HEADER = "# Rendered by gitops-ray from "
 
@@ -24,14 +25,6 @@ RENDERED_HEADER = "# Rendered by gitops-ray from "
 def yaml_stream(objects: Iterable[KubeObject]) -> str:
     """Objects as one multi-document YAML stream, Secret values redacted."""
     return YamlWriter().stream(objects)
-
-
-def all_objects(state: DesiredState) -> list[KubeObject]:
-    """Every rendered object: by namespace, unit, then kind order and name (what `render` prints)."""
-    found: list[KubeObject] = []
-    for unit in sorted(state.units, key=lambda u: u.key):
-        found.extend(sorted([*unit.objects, *unit.preview], key=sort_key))
-    return found
 
 
 def rendered_file(unit: RenderedUnit) -> str:
@@ -53,9 +46,40 @@ def rendered_path(rendered_dir: str, key: UnitKey) -> str:
     return f"{rendered_dir}/{key.namespace}/{key.name}.yaml"
 
 
-def rendered_files(state: DesiredState, rendered_dir: str = "rendered") -> dict[str, bytes]:
-    """Every file under the rendered dir, by repo-relative path."""
-    return {rendered_path(rendered_dir, unit.key): rendered_file(unit).encode() for unit in state.units}
+def rendered_files(
+    state: DesiredState, rendered_dir: str = "rendered", cache: RenderCache | None = None
+) -> dict[str, bytes]:
+    """Every file under the rendered dir, by repo-relative path; a unit `cache` knows by its content key
+    is not serialized again."""
+    return {rendered_path(rendered_dir, unit.key): cached_file(unit, cache).encode() for unit in state.units}
+
+
+def unit_stream(unit: RenderedUnit, cache: RenderCache | None = None) -> str:
+    """The unit's objects and preview as one YAML stream, as `render` prints them (from `cache` when it
+    holds the text for the unit's content key)."""
+
+    def text() -> str:
+        return yaml_stream(sorted([*unit.objects, *unit.preview], key=sort_key))
+
+    if cache is None or not unit.content_key:
+        return text()
+    key = f"{unit.content_key}-stream"
+    found = cache.text(key)
+    if found is None:
+        found = text()
+        cache.store_text(key, found)
+    return found
+
+
+def cached_file(unit: RenderedUnit, cache: RenderCache | None) -> str:
+    """`rendered_file(unit)`, from `cache` when it holds the text for the unit's content key."""
+    if cache is None or not unit.content_key:
+        return rendered_file(unit)
+    text = cache.text(unit.content_key)
+    if text is None:
+        text = rendered_file(unit)
+        cache.store_text(unit.content_key, text)
+    return text
 
 
 def json_bytes(data: Mapping[str, Any]) -> bytes:
@@ -70,6 +94,7 @@ def output_files(
     drift_dir: str = "drift",
     previous: Mapping[str, bytes] | None = None,
     allow_empty_prune: bool = False,
+    cache: RenderCache | None = None,
 ) -> dict[str, bytes]:
     """Every file that should exist under the rendered and drift dirs after a cycle (repo-relative).
 
@@ -78,7 +103,7 @@ def output_files(
     last commit: while the source is not whole, clusters that left it are held (not pruned), so their files
     stay, marked HELD (see `held_units`).
     """
-    files = rendered_files(state, rendered_dir)
+    files = rendered_files(state, rendered_dir, cache)
     reports: list[UnitDrift] = []
     for unit in state.units:
         report = (drift or {}).get(unit.key) or UnitDrift(

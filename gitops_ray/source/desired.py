@@ -6,6 +6,7 @@ Pure apart from reading the tree. Bad input never raises: it becomes problems on
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from gitops_ray.model import ownership
@@ -25,6 +26,7 @@ from gitops_ray.render.validate import ManagedElsewhere
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
 from gitops_ray.source.grouping import group_units
 from gitops_ray.source.load import load_tree
+from gitops_ray.source.render_cache import RenderCache, unit_cache_key
 
 
 def with_membership(obj: KubeObject, key: UnitKey) -> KubeObject:
@@ -77,14 +79,33 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
     )
 
 
+def _render_cached(
+    unit: Unit, options: RenderOptions, cache: RenderCache | None
+) -> tuple[RenderedUnit, bool]:
+    """(the rendered unit, whether it was rendered now) through `cache` when the unit has a content key."""
+    key = unit_cache_key(unit, options) if cache is not None else ""
+    if cache is not None and key:
+        cached = cache.unit(key)
+        if cached is not None:
+            return cached, False
+    rendered = replace(render_unit(unit, options), content_key=key)
+    if cache is not None and key:
+        cache.store_unit(key, rendered)
+    return rendered, True
+
+
 def desired_state(
-    repo_root: Path, options: SourceOptions | None = None, source_id: str | None = None
+    repo_root: Path,
+    options: SourceOptions | None = None,
+    source_id: str | None = None,
+    cache: RenderCache | None = None,
 ) -> DesiredState:
     """Everything the tree at `repo_root` asks for, units sorted by namespace and name.
 
     `options` defaults to the repo's own `gitops-ray.yaml` (a broken config raises ConfigError: the
     whole cycle fails and the cluster stays as it was). `source_id` defaults to the directory itself
-    (`file://<absolute path>#<path>`); callers that know the repository pass its identity.
+    (`file://<absolute path>#<path>`); callers that know the repository pass its identity. With `cache`,
+    a unit whose inputs were rendered before is taken from it (`DesiredState.rendered` counts the others).
     """
     if options is None:
         options = read_repo_config(repo_root)
@@ -96,7 +117,12 @@ def desired_state(
         max_bytes=options.max_file_bytes,
     )
     units, broken = group_units(files, options.default_target)
-    rendered = tuple(render_unit(unit, options.render) for unit in sorted(units, key=lambda u: u.key))
+    results = [_render_cached(unit, options.render, cache) for unit in sorted(units, key=lambda u: u.key)]
     if source_id is None:
         source_id = ownership.source_identity(repo_root.resolve().as_uri(), options.path)
-    return DesiredState(units=rendered, broken_sources=tuple(broken), source_id=source_id)
+    return DesiredState(
+        units=tuple(unit for unit, _ in results),
+        broken_sources=tuple(broken),
+        source_id=source_id,
+        rendered=sum(1 for _, fresh in results if fresh),
+    )
