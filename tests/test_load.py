@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gitops_ray.model.units import LoadedFile, Problem
+from gitops_ray.source import load
 from gitops_ray.source.load import MAX_EXPANDED_NODES, load_tree, parse_documents
 
 
@@ -124,3 +125,34 @@ def test_a_directory_symlink_loop_is_walked_once(tmp_path: Path) -> None:
 
 def test_a_sub_path_outside_the_repository_is_refused(tmp_path: Path) -> None:
     assert load_tree(tmp_path, "../elsewhere")[0].problems[0].message == "path leaves the repository"
+
+
+LIBYAML_CASES = [
+    "a: 2026-01-01\nb: yes\nc: 0o17\nd: 010\ne: 1e3\nf: .inf\ng: ~\nh: !!str 12\n",
+    "x: &a {k: 1}\ny: *a\nz:\n  <<: *a\n  m: 2\n",
+    "\ufeffa: 1\n---\nb: [1, {c: d}]\n---\n",
+    "a: |\n  literal\n  text\nb: >\n  folded\n  text\n",
+    "a: b: c\n",
+    "a: 1\na: 2\n",
+    "key: 'unterminated\n",
+    "- not\n- a mapping\n",
+]
+
+
+@pytest.mark.parametrize("text", LIBYAML_CASES)
+def test_libyaml_and_the_pure_python_loader_give_the_same_result(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = parse_documents("a.yaml", text.encode())
+    monkeypatch.setattr(load, "_FastLoader", None)
+    assert fast == parse_documents("a.yaml", text.encode())
+
+
+def test_a_file_libyaml_cannot_load_is_reported_in_the_pure_python_loaders_words() -> None:
+    assert parse_documents("a.yaml", b"a: b: c\n").problems == (
+        Problem(
+            file="a.yaml",
+            document=0,
+            message="invalid YAML at line 1, column 5: mapping values are not allowed here",
+        ),
+    )

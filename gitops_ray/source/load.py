@@ -34,6 +34,17 @@ _SafeLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+# libyaml's parser (where PyYAML has it) builds the same documents several times faster; its error texts
+# differ, so a file it cannot load is parsed again by the pure-Python loader, whose messages users see.
+_FastLoader: type[Any] | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CSafeLoader(yaml.CSafeLoader):
+        """The same loader on libyaml's parser."""
+
+    _CSafeLoader.yaml_implicit_resolvers = _SafeLoader.yaml_implicit_resolvers
+    _FastLoader = _CSafeLoader
+
 
 class DuplicateKeyError(yaml.MarkedYAMLError):
     """A mapping has the same key twice."""
@@ -57,6 +68,8 @@ def _construct_mapping(loader: _SafeLoader, node: yaml.MappingNode) -> dict[Any,
 
 
 _SafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+if _FastLoader is not None:
+    _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int], limit: int) -> int:
@@ -109,8 +122,17 @@ def parse_documents(path: str, data: bytes, max_bytes: int = DEFAULT_MAX_FILE_BY
         return LoadedFile(
             path=path, problems=(Problem(file=path, message=f"not UTF-8 text (byte {error.start})"),)
         )
+    if _FastLoader is not None:
+        loaded = _parse(path, text, _FastLoader)
+        if not loaded.problems:
+            return loaded
+    return _parse(path, text, _SafeLoader)
+
+
+def _parse(path: str, text: str, loader_class: type[Any]) -> LoadedFile:
+    """The documents of `text`, or the first problem, with one of the two loaders."""
     documents: list[dict[str, Any]] = []
-    loader = _SafeLoader(text)
+    loader = loader_class(text)
     index = 0
     try:
         while loader.check_node():
