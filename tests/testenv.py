@@ -4,12 +4,17 @@ folder's conftest was loaded first)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from gitops_ray.edge.kube import KubeApi, connect
+from gitops_ray.model.objects import KubeObject
 
 TESTENV_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "k8s-testenv"
 
@@ -55,3 +60,29 @@ class TestEnv:
 def build() -> None:
     """Build (once per machine, cached) the API server binaries."""
     _testenv("build")
+
+
+def identity_kubeconfig(admin: KubeApi, admin_kubeconfig: str, rbac: list[KubeObject], out: Path) -> str:
+    """Install `rbac` (a ServiceAccount, its roles and bindings; its namespace is created) and write to
+    `out` a kubeconfig that authenticates with the token kube-controller-manager issues for the account."""
+    account = next(obj for obj in rbac if obj["kind"] == "ServiceAccount")
+    name, namespace = account["metadata"]["name"], account["metadata"]["namespace"]
+    admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}, "test-setup")
+    for obj in rbac:
+        admin.apply(obj, "test-setup")
+    token = ""
+    deadline = time.monotonic() + 30
+    while not token and time.monotonic() < deadline:  # the token controller issues it asynchronously
+        for secret in admin.list_objects("v1", "Secret", namespace):
+            annotations = secret["metadata"].get("annotations") or {}
+            data = secret.get("data") or {}
+            if annotations.get("kubernetes.io/service-account.name") == name and data.get("token"):
+                token = base64.b64decode(data["token"]).decode()
+        if not token:
+            time.sleep(0.2)
+    assert token, f"no token for ServiceAccount {namespace}/{name} after 30 s"
+    config = yaml.safe_load(Path(admin_kubeconfig).read_text())
+    config["users"] = [{"name": name, "user": {"token": token}}]
+    config["contexts"][0]["context"]["user"] = name
+    out.write_text(yaml.safe_dump(config))
+    return str(out)

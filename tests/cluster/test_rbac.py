@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import copy
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 from clusterkit import live, names, sync, write_source
+from testenv import identity_kubeconfig
 from testkit import raycluster
 
 from gitops_ray.edge.kube import KubeApi, connect
@@ -18,7 +17,6 @@ from gitops_ray.model.objects import KubeObject
 pytestmark = pytest.mark.apiserver
 
 RBAC_YAML = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
-CONTROLLER_NAMESPACE = "gitops-ray"
 
 
 def deploy_rbac() -> list[KubeObject]:
@@ -39,38 +37,9 @@ def reduced(name: str, *, resource: str = "", verb: str = "") -> list[KubeObject
     return objects
 
 
-def service_account_kubeconfig(admin: KubeApi, admin_kubeconfig: str, account: str, out: Path) -> str:
-    """A kubeconfig that authenticates with the token kube-controller-manager issues for `account`."""
-    deadline = time.monotonic() + 30
-    token = ""
-    while not token and time.monotonic() < deadline:  # bounded polling for the token controller
-        for secret in admin.list_objects("v1", "Secret", CONTROLLER_NAMESPACE):
-            annotations = secret["metadata"].get("annotations") or {}
-            if annotations.get("kubernetes.io/service-account.name") == account and secret.get(
-                "data", {}
-            ).get("token"):
-                token = base64.b64decode(secret["data"]["token"]).decode()
-        if not token:
-            time.sleep(0.2)
-    assert token, f"no token for ServiceAccount {CONTROLLER_NAMESPACE}/{account} after 30 s"
-    config = yaml.safe_load(Path(admin_kubeconfig).read_text())
-    config["users"] = [{"name": account, "user": {"token": token}}]
-    config["contexts"][0]["context"]["user"] = account
-    out.write_text(yaml.safe_dump(config))
-    return str(out)
-
-
 def connect_as(admin: KubeApi, admin_kubeconfig: str, rbac: list[KubeObject], tmp_path: Path) -> KubeApi:
     """Install a ServiceAccount + ClusterRole + binding and connect with the account's token."""
-    admin.apply(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CONTROLLER_NAMESPACE}}, "test-setup"
-    )
-    for obj in rbac:
-        admin.apply(obj, "test-setup")
-    account = next(obj["metadata"]["name"] for obj in rbac if obj["kind"] == "ServiceAccount")
-    return connect(
-        service_account_kubeconfig(admin, admin_kubeconfig, account, tmp_path / "kubeconfig"), None
-    )
+    return connect(identity_kubeconfig(admin, admin_kubeconfig, rbac, tmp_path / "kubeconfig"), None)
 
 
 def test_the_deployed_cluster_role_is_enough_to_sync(

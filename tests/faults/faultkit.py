@@ -7,7 +7,6 @@ the code under test), every address is 127.0.0.1, every wait is bounded.
 
 from __future__ import annotations
 
-import base64
 import os
 import socket
 import subprocess
@@ -24,7 +23,7 @@ from kubernetes.client import CoreV1Api
 from kubernetes.config import new_client_from_config
 from testkit import GIT_ENV
 
-from gitops_ray.edge.kube import KubeApi, connect
+from gitops_ray.edge.kube import KubeApi
 from gitops_ray.model.objects import KubeObject
 
 NEW_IMAGE = "rayproject/ray:2.53.0-py312"
@@ -216,8 +215,6 @@ def http_get(url: str) -> str:
 
 # --- a reduced-permission identity --------------------------------------------------------------------
 
-IDENTITY_NAMESPACE = "gitops-ray"
-
 
 def without_configmap_writes(name: str) -> list[KubeObject]:
     """deploy/rbac.yaml under another name, its ClusterRole allowed to read ConfigMaps but not to write them
@@ -234,30 +231,3 @@ def without_configmap_writes(name: str) -> list[KubeObject]:
                 rule["resources"] = [r for r in rule["resources"] if r != "configmaps"]
             obj["rules"].append({"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]})
     return objects
-
-
-def identity_kubeconfig(admin: KubeApi, admin_kubeconfig: str, rbac: list[KubeObject], out: Path) -> str:
-    """Install a ServiceAccount + ClusterRole + binding; a kubeconfig with the account's token."""
-    admin.apply(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": IDENTITY_NAMESPACE}}, "test-setup"
-    )
-    for obj in rbac:
-        admin.apply(obj, "test-setup")
-    account = next(obj["metadata"]["name"] for obj in rbac if obj["kind"] == "ServiceAccount")
-    reader = connect(admin_kubeconfig, None)
-    token = ""
-    deadline = time.monotonic() + 30
-    while not token and time.monotonic() < deadline:  # the token controller issues it asynchronously
-        for secret in reader.list_objects("v1", "Secret", IDENTITY_NAMESPACE):
-            annotations = secret["metadata"].get("annotations") or {}
-            data = secret.get("data") or {}
-            if annotations.get("kubernetes.io/service-account.name") == account and data.get("token"):
-                token = base64.b64decode(data["token"]).decode()
-        if not token:
-            time.sleep(0.2)
-    assert token, f"no token for ServiceAccount {IDENTITY_NAMESPACE}/{account} after 30 s"
-    config = yaml.safe_load(Path(admin_kubeconfig).read_text())
-    config["users"] = [{"name": account, "user": {"token": token}}]
-    config["contexts"][0]["context"]["user"] = account
-    out.write_text(yaml.safe_dump(config))
-    return str(out)

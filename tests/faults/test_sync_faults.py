@@ -26,7 +26,6 @@ from faultkit import (
     git,
     gitops_ray,
     http_get,
-    identity_kubeconfig,
     images,
     line_starting,
     settled_snapshot,
@@ -38,6 +37,7 @@ from faultkit import (
     write_files,
 )
 from kubernetes.client.exceptions import ApiException
+from testenv import identity_kubeconfig
 from testkit import IMAGE, raycluster
 
 from gitops_ray.edge.kube import KubeApi
