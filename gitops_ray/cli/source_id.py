@@ -2,7 +2,7 @@
 
 A directory inside a Git work tree with an `origin` remote is `<origin URL>#<path in the repository>`:
 the same source the controller watches with `--repo <origin>`. Any other directory is
-`file://<absolute path>#<cluster path>`. `--source-name` replaces either.
+`file://<absolute path>#<cluster path>`. `--source-name` replaces either (`SyncOptions.source_id`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ def _git(root: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
-def local_source_id(root: Path, cluster_path: str, name: str | None = None) -> str:
-    """`name` when given, else the identity of the directory `root` whose cluster files are `cluster_path`."""
-    if name:
-        return name
+def local_source_id(root: Path, cluster_path: str) -> str:
+    """The identity of the directory `root` whose cluster files are `cluster_path`."""
     absolute = root.resolve()
     top = _git(absolute, "rev-parse", "--show-toplevel")
     origin = _git(absolute, "remote", "get-url", "origin") if top else None

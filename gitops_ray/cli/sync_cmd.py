@@ -129,7 +129,7 @@ def _desired_and_cluster(args: argparse.Namespace) -> tuple[DesiredState, KubeAp
         return None
     try:
         options = read_repo_config(source)
-        source_id = local_source_id(source, options.path, args.source_name)
+        source_id = local_source_id(source, options.path)
         state = desired_state(source, options, source_id, render_cache(args))
         kube = connect(args.kubeconfig, args.context)
     except GitopsRayError as error:
@@ -196,6 +196,7 @@ def _sync_options(args: argparse.Namespace) -> SyncOptions:
         heal=not args.no_heal,
         allow_empty_prune=args.allow_empty_prune,
         adopt=args.adopt,
+        source_id=args.source_name or "",  # `--source-name` names this source, with SOURCE or --repo
     )
     return options if args.delete_wait is None else replace(options, delete_wait=args.delete_wait)
 
@@ -212,7 +213,7 @@ def run_diff(args: argparse.Namespace) -> int:
     if loaded is None:
         return DIFF_EXIT_ERROR
     state, kube = loaded
-    result = sync_state(state, kube, SyncOptions(dry_run=True))
+    result = sync_state(state, kube, SyncOptions(dry_run=True, source_id=args.source_name or ""))
     for unit in result.units:
         if unit.changes:
             print(f"{unit.key}:")

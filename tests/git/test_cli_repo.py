@@ -5,19 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from git_repos import RAYCLUSTER_A, UserClone, git
+from testkit import raycluster
 
 from gitops_ray.cli import main
+from gitops_ray.edge.kube import KubeApi
 
 pytestmark = pytest.mark.git
-
-
-@pytest.fixture
-def clusters_repo(user: UserClone) -> UserClone:
-    user.write("clusters/team-a/a.yaml", RAYCLUSTER_A)
-    user.commit("a real cluster")
-    user.push()
-    return user
 
 
 def test_sync_once_repo_no_apply_renders_and_commits_back(
@@ -30,6 +25,28 @@ def test_sync_once_repo_no_apply_renders_and_commits_back(
     assert git(remote, "log", "-1", "--format=%s", "main").startswith("gitops-ray: render ")
     assert main(argv) == 0
     assert capsys.readouterr().out.endswith("nothing to commit\n")
+
+
+@pytest.mark.apiserver
+def test_sync_once_repo_records_the_source_name_given(
+    tmp_path: Path,
+    remote: Path,
+    clusters_repo: UserClone,
+    apiserver_kubeconfig: str,
+    kube: KubeApi,
+    namespace: str,
+) -> None:
+    clusters_repo.write("clusters/team-a/a.yaml", yaml.safe_dump(raycluster("named", namespace, workers=0)))
+    clusters_repo.commit("a cluster in the test's namespace")
+    clusters_repo.push()
+    argv = ["sync", "--once", "--repo", str(remote), "--kubeconfig", apiserver_kubeconfig]
+    argv += ["--cache-dir", str(tmp_path / "cache"), "--source-name", "team-a-clusters"]
+
+    assert main(argv) == 0
+
+    parent = kube.get("v1", "ConfigMap", namespace, "gitops-ray-named")
+    assert parent is not None
+    assert parent["metadata"]["annotations"]["gitops-ray.io/source-id"] == "team-a-clusters"
 
 
 def test_sync_once_repo_with_a_bad_ref_fails_naming_it(
