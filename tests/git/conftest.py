@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from git_repos import FAST_TIMEOUTS, HttpRemote, UserClone, git, init_remote
+from git_repos import FAST_TIMEOUTS, RAYCLUSTER_A, HttpRemote, UserClone, git, init_remote
 
 from gitops_ray.edge.git import RepoSettings
 
@@ -46,3 +46,12 @@ def http_remote(remote: Path) -> Iterator[HttpRemote]:
     served.start()
     yield served
     served.stop()
+
+
+@pytest.fixture
+def clusters_repo(user: UserClone) -> UserClone:
+    """The user's clone with one real RayCluster committed and pushed: clusters/team-a/a.yaml."""
+    user.write("clusters/team-a/a.yaml", RAYCLUSTER_A)
+    user.commit("a real cluster")
+    user.push()
+    return user

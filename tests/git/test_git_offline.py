@@ -21,14 +21,6 @@ from gitops_ray.edge.kube import KubeApi
 pytestmark = pytest.mark.git
 
 
-@pytest.fixture
-def clusters_repo(user: UserClone) -> UserClone:
-    user.write("clusters/team-a/a.yaml", RAYCLUSTER_A)
-    user.commit("a real cluster")
-    user.push()
-    return user
-
-
 @contextmanager
 def unreachable(remote: Path) -> Iterator[None]:
     """The remote is gone while inside (moved away), and back afterwards."""
