@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,32 +54,29 @@ def rendered_files(
     return {rendered_path(rendered_dir, unit.key): cached_file(unit, cache).encode() for unit in state.units}
 
 
+def _cached(cache: RenderCache | None, unit: RenderedUnit, suffix: str, write: Callable[[], str]) -> str:
+    """`write()`, or the text `cache` holds for the unit's content key (+ `suffix`), stored when new."""
+    if cache is None or not unit.content_key:
+        return write()
+    key = unit.content_key + suffix
+    text = cache.text(key)
+    if text is None:
+        text = write()
+        cache.store_text(key, text)
+    return text
+
+
 def unit_stream(unit: RenderedUnit, cache: RenderCache | None = None) -> str:
     """The unit's objects and preview as one YAML stream, as `render` prints them (from `cache` when it
     holds the text for the unit's content key)."""
-
-    def text() -> str:
-        return yaml_stream(sorted([*unit.objects, *unit.preview], key=sort_key))
-
-    if cache is None or not unit.content_key:
-        return text()
-    key = f"{unit.content_key}-stream"
-    found = cache.text(key)
-    if found is None:
-        found = text()
-        cache.store_text(key, found)
-    return found
+    return _cached(
+        cache, unit, "-stream", lambda: yaml_stream(sorted([*unit.objects, *unit.preview], key=sort_key))
+    )
 
 
 def cached_file(unit: RenderedUnit, cache: RenderCache | None) -> str:
     """`rendered_file(unit)`, from `cache` when it holds the text for the unit's content key."""
-    if cache is None or not unit.content_key:
-        return rendered_file(unit)
-    text = cache.text(unit.content_key)
-    if text is None:
-        text = rendered_file(unit)
-        cache.store_text(unit.content_key, text)
-    return text
+    return _cached(cache, unit, "", lambda: rendered_file(unit))
 
 
 def json_bytes(data: Mapping[str, Any]) -> bytes:
