@@ -14,6 +14,7 @@ from gitops_ray.model.objects import KubeObject, labels_of, metadata, sort_key
 from gitops_ray.model.targets import TARGETS
 from gitops_ray.model.units import (
     DesiredState,
+    LoadedFile,
     Problem,
     RenderedUnit,
     Unit,
@@ -94,6 +95,17 @@ def _render_cached(
     return rendered, True
 
 
+def load_source(root: Path, options: SourceOptions) -> list[LoadedFile]:
+    """The parsed files of the tree at `root`, the output directories and the repo config left out."""
+    return load_tree(
+        root,
+        options.path,
+        skip_dirs=(options.rendered_dir, options.drift_dir),
+        skip_files=(REPO_CONFIG_FILE,),
+        max_bytes=options.max_file_bytes,
+    )
+
+
 def desired_state(
     repo_root: Path,
     options: SourceOptions | None = None,
@@ -109,13 +121,7 @@ def desired_state(
     """
     if options is None:
         options = read_repo_config(repo_root)
-    files = load_tree(
-        repo_root,
-        options.path,
-        skip_dirs=(options.rendered_dir, options.drift_dir),
-        skip_files=(REPO_CONFIG_FILE,),
-        max_bytes=options.max_file_bytes,
-    )
+    files = load_source(repo_root, options)
     units, broken = group_units(files, options.default_target)
     results = [_render_cached(unit, options.render, cache) for unit in sorted(units, key=lambda u: u.key)]
     if source_id is None:

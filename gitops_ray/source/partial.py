@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_ray.model.units import DesiredState, LoadedFile, Unit, UnitKey
-from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions
-from gitops_ray.source.desired import render_unit
+from gitops_ray.source.config import SourceOptions
+from gitops_ray.source.desired import load_source, render_unit
 from gitops_ray.source.grouping import group_units
-from gitops_ray.source.load import load_tree
 
 # A problem of an unchanged file that comes from the work tree, not from its bytes: the base may differ.
 _WORK_TREE_PROBLEMS = ("cannot read",)
@@ -32,17 +31,6 @@ class ReviewStates:
     base: DesiredState
     proposed: DesiredState
     proposed_all: DesiredState
-
-
-def load_source(root: Path, options: SourceOptions) -> list[LoadedFile]:
-    """The parsed files of the tree at `root`, exactly as `desired_state` loads them."""
-    return load_tree(
-        root,
-        options.path,
-        skip_dirs=(options.rendered_dir, options.drift_dir),
-        skip_files=(REPO_CONFIG_FILE,),
-        max_bytes=options.max_file_bytes,
-    )
 
 
 def base_files(
