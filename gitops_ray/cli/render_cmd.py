@@ -56,7 +56,7 @@ def _report_problems(state: DesiredState) -> int:
         print(f"error: {problem}", file=sys.stderr)
     for unit in state.units:
         for warning in unit.warnings:
-            print(f"warning: {unit.source} (RayCluster {unit.key}): {warning}", file=sys.stderr)
+            print(f"warning: {warning}", file=sys.stderr)
     return 1 if state.problems else 0
 
 

@@ -74,6 +74,7 @@ class Unit:
     target: str = PODS.name
     document: int | None = None  # index of the RayCluster in its file
     problems: tuple[Problem, ...] = ()  # found while loading; such a unit is neither applied nor pruned
+    warnings: tuple[Problem, ...] = ()  # found while loading; reported, the unit is still applied
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class RenderedUnit:
     objects: tuple[KubeObject, ...] = ()  # to apply, in apply order
     preview: tuple[KubeObject, ...] = ()  # `raycluster` target: what KubeRay will create (rendered/ only)
     problems: tuple[Problem, ...] = ()
-    warnings: tuple[str, ...] = ()  # KubeRay's non-fatal validation warnings
+    warnings: tuple[Problem, ...] = ()  # the unit's load warnings, then KubeRay's non-fatal ones
     content_key: str = field(default="", compare=False)  # digest of its inputs (`source.render_cache`)
 
     @property

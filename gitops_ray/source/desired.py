@@ -52,10 +52,16 @@ def _failed(unit: Unit, error: RenderError) -> RenderedUnit:
 def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
     """Render one unit; a render error becomes a problem located at the RayCluster's field."""
     if unit.problems:
-        return RenderedUnit(key=unit.key, source=unit.source, target=unit.target, problems=unit.problems)
+        return RenderedUnit(
+            key=unit.key,
+            source=unit.source,
+            target=unit.target,
+            problems=unit.problems,
+            warnings=unit.warnings,
+        )
     target = TARGETS[unit.target]
     rendered: tuple[KubeObject, ...] = ()
-    warnings: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()
     if unit.raycluster is not None:
         try:
             result = render_raycluster(unit.raycluster, options)
@@ -63,11 +69,11 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
             if not target.applies_raycluster:
                 return _failed(unit, error)
             # Another controller (MultiKueue) runs the Pods; the RayCluster itself is still ours to apply.
-            warnings = (f"{error.message}; no preview of its Pods",)
+            messages = (f"{error.message}; no preview of its Pods",)
         except RenderError as error:
             return _failed(unit, error)
         else:
-            rendered, warnings = result.objects, result.warnings
+            rendered, messages = result.objects, result.warnings
     applied, preview = target.split(unit.raycluster, rendered, unit.extras)
     objects = sorted((with_membership(obj, unit.key) for obj in applied), key=sort_key)
     return RenderedUnit(
@@ -76,7 +82,13 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
         target=unit.target,
         objects=tuple(objects),
         preview=preview,
-        warnings=warnings,
+        warnings=unit.warnings
+        + tuple(
+            Problem(
+                file=unit.source, document=unit.document, object=f"RayCluster {unit.key}", message=message
+            )
+            for message in messages
+        ),
     )
 
 

@@ -43,6 +43,7 @@ def unit_cache_key(unit: Unit, options: RenderOptions) -> str:
         "raycluster": unit.raycluster,
         "extras": list(unit.extras),
         "problems": [problem.as_dict() for problem in unit.problems],
+        "warnings": [problem.as_dict() for problem in unit.warnings],
     }
     try:
         text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
