@@ -128,3 +128,26 @@ def test_a_broken_repo_config_fails_with_its_key(tmp_path: Path, capsys: pytest.
 def test_a_missing_path_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", str(tmp_path / "nope")]) == 1
     assert capsys.readouterr().err == f"error: {tmp_path / 'nope'}: not a directory\n"
+
+
+def test_render_names_file_document_and_raycluster_of_a_kuberay_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    autoscaled = """\
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata: {name: auto, namespace: ml}
+spec:
+  enableInTreeAutoscaling: true
+  headGroupSpec:
+    template: {spec: {containers: [{name: ray, image: rayproject/ray:2.53.0}]}}
+  workerGroupSpecs:
+  - groupName: cpu
+    template: {spec: {restartPolicy: Always, containers: [{name: ray, image: rayproject/ray:2.53.0}]}}
+"""
+    repo = repo_with(tmp_path, {"ml/auto.yaml": autoscaled})
+    assert main(["render", str(repo)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "warning: ml/auto.yaml: document 0 (RayCluster ml/auto): restartPolicy for worker groups [cpu]"
+        " should be Never or unset when using autoscaler V1"
+    ]
