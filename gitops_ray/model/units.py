@@ -76,6 +76,16 @@ class Unit:
     problems: tuple[Problem, ...] = ()  # found while loading; such a unit is neither applied nor pruned
     warnings: tuple[Problem, ...] = ()  # found while loading; reported, the unit is still applied
 
+    def problem_at_raycluster(self, message: str, field: str = "") -> Problem:
+        """A problem or warning located at this unit's RayCluster document."""
+        return Problem(
+            file=self.source,
+            document=self.document,
+            object=f"RayCluster {self.key}",
+            field=field,
+            message=message,
+        )
+
 
 @dataclass(frozen=True)
 class RenderedUnit:

@@ -15,7 +15,6 @@ from gitops_ray.model.targets import TARGETS
 from gitops_ray.model.units import (
     DesiredState,
     LoadedFile,
-    Problem,
     RenderedUnit,
     Unit,
     UnitKey,
@@ -39,13 +38,7 @@ def with_membership(obj: KubeObject, key: UnitKey) -> KubeObject:
 
 def _failed(unit: Unit, error: RenderError) -> RenderedUnit:
     """The unit with its render error as a problem located at the RayCluster's field."""
-    problem = Problem(
-        file=unit.source,
-        document=unit.document,
-        object=f"RayCluster {unit.key}",
-        field=error.field,
-        message=error.message,
-    )
+    problem = unit.problem_at_raycluster(error.message, error.field)
     return RenderedUnit(key=unit.key, source=unit.source, target=unit.target, problems=(problem,))
 
 
@@ -82,13 +75,7 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
         target=unit.target,
         objects=tuple(objects),
         preview=preview,
-        warnings=unit.warnings
-        + tuple(
-            Problem(
-                file=unit.source, document=unit.document, object=f"RayCluster {unit.key}", message=message
-            )
-            for message in messages
-        ),
+        warnings=unit.warnings + tuple(unit.problem_at_raycluster(message) for message in messages),
     )
 
 

@@ -168,12 +168,7 @@ def _duplicates(units: Sequence[Unit]) -> list[Unit]:
         if len(sources_of_key[unit.key]) > 1:
             elsewhere = ", ".join(others) if others else "the same file"
             problems.append(
-                Problem(
-                    file=unit.source,
-                    document=unit.document,
-                    object=f"RayCluster {unit.key}",
-                    message=f"{unit.key} is defined more than once (also in {elsewhere})",
-                )
+                unit.problem_at_raycluster(f"{unit.key} is defined more than once (also in {elsewhere})")
             )
         for document in unit.extras:
             ref = object_ref(document)
