@@ -17,6 +17,10 @@ Key = tuple[str, str, str, str]  # (group, kind, namespace, name)
 Failure = Callable[[str, KubeObject], KubeError | None]  # (verb, object) -> the error to raise, if any
 
 
+def _same(obj: KubeObject) -> KubeObject:
+    return obj
+
+
 def _key(obj: KubeObject) -> Key:
     api_version, kind, namespace, name = object_ref(obj)
     return (api_group(api_version), kind, namespace, name)
@@ -54,10 +58,11 @@ class FakeCluster:
         namespace: str | None,
         label_selector: str = "",
         cached: bool = False,
+        shrink: Callable[[KubeObject], KubeObject] | None = None,
     ) -> list[KubeObject]:
         group = api_group(api_version)
         return [
-            copy.deepcopy(obj)
+            (shrink or _same)(copy.deepcopy(obj))
             for (g, k, ns, _), obj in sorted(self.objects.items())
             if (g, k) == (group, kind)
             and (namespace is None or ns == namespace)
@@ -103,6 +108,10 @@ class FakeCluster:
 
     def is_gone(self, obj: KubeObject) -> bool:
         return _key(obj) not in self.objects
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> KubeObject | None:
+        found = self.objects.get((api_group(api_version), kind, namespace, name))
+        return copy.deepcopy(found) if found is not None else None
 
     def kinds(self) -> list[tuple[str, str]]:
         """(kind, name) of every stored object, sorted."""

@@ -93,3 +93,30 @@ def test_a_fenced_write_aborts_the_cycle(state: DesiredState) -> None:
     with pytest.raises(Fenced):
         sync_state(state, fake.with_writes(check=no_longer_leader), SyncOptions())
     assert fake.sent == []
+
+
+def test_a_pod_kept_compact_that_could_not_be_replaced_is_reported_with_its_real_differences(
+    tmp_path: Path,
+) -> None:
+    fake = cluster_with_namespace(FakeCluster())
+    source = tmp_path / "team-a" / "demo.yaml"
+    source.parent.mkdir()
+    source.write_text(yaml.safe_dump(CLUSTER))
+    sync_state(desired_state(tmp_path), fake, SyncOptions())
+    fake.fail = forbid("DELETE", "Pod")
+    source.write_text(yaml.safe_dump(CLUSTER).replace("ray:2.53.0", "ray:2.54.0"))
+
+    result = sync_state(desired_state(tmp_path), fake, SyncOptions())
+
+    head = next(drift for drift in result.units[0].drift.objects if drift.ref.name == "demo-head")
+    assert (head.state, [(diff.path, diff.live, diff.desired) for diff in head.diffs]) == (
+        "differs",
+        [
+            (
+                'metadata.annotations["ray.io/upgrade-strategy-recreate-hash"]',
+                "C3PF7DI40GRM8VTV2F2V1501JJDM1N40",
+                "D2UTI9UCPGGJP9F24GJCRSU3R3SRER51",
+            ),
+            ("spec.containers[name=ray].image", "rayproject/ray:2.53.0", "rayproject/ray:2.54.0"),
+        ],
+    )

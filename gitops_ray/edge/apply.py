@@ -31,8 +31,10 @@ from gitops_ray.model.ownership import (
     unit_applyset_id,
 )
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
-from gitops_ray.observe.drift import UnitDrift, unit_drift
+from gitops_ray.observe.drift import DETAILED_STATES, UnitDrift, unit_drift
 from gitops_ray.observe.outcome import SyncResult, UnitResult
+from gitops_ray.reconcile.assess import Standing
+from gitops_ray.reconcile.compact import compact_live
 from gitops_ray.reconcile.inventory import (
     Inventory,
     InventoryError,
@@ -118,8 +120,26 @@ def _unit_scopes(unit: RenderedUnit | None, inventory: Inventory | None) -> set[
     return scopes
 
 
+class _Compactor:
+    """Compacts live objects as they arrive (`reconcile.compact`) and remembers which were compacted, so
+    those that turn out to need a field-by-field report are read again whole. Off for cycles that write
+    nothing (dry run, observe-only): they report every difference, so they keep objects whole."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.compacted: set[MemberRef] = set()
+
+    def __call__(self, obj: KubeObject) -> KubeObject:
+        if not self.enabled:
+            return obj
+        compact = compact_live(obj)
+        if compact is not obj:
+            self.compacted.add(MemberRef.from_object(obj))
+        return compact
+
+
 def _list_live(
-    kube: ClusterApi, scopes: Iterable[Scope]
+    kube: ClusterApi, scopes: Iterable[Scope], compactor: _Compactor
 ) -> tuple[dict[MemberRef, KubeObject], dict[Scope, str]]:
     """One LIST per (kind, namespace); a failed LIST is remembered so the units needing it stop."""
     live: dict[MemberRef, KubeObject] = {}
@@ -127,7 +147,7 @@ def _list_live(
     for scope in sorted(scopes):
         api_version, kind, namespace = scope
         try:
-            listed = kube.list_objects(api_version, kind, namespace or None, cached=True)
+            listed = kube.list_objects(api_version, kind, namespace or None, cached=True, shrink=compactor)
         except KubeError as error:
             failed[scope] = str(error)
             continue
@@ -182,8 +202,10 @@ class _UnitRun:
         options: SyncOptions,
         skip_namespaces: set[str],
         delete_deadline: float,
+        compactor: _Compactor,
     ) -> None:
         self.kube = kube
+        self.compactor = compactor
         self.plan = plan
         self.options = options
         self.skip_namespaces = skip_namespaces  # dry run: namespaces that do not exist yet
@@ -300,7 +322,7 @@ class _UnitRun:
             self._fail(planned.ref, error)
             return
         if not self.options.dry_run:
-            self.stored[planned.ref] = stored
+            self.stored[planned.ref] = self.compactor(stored)
 
     def _prune_all(self) -> None:
         for planned in ordered_for_prune(self.plan.actions):
@@ -396,7 +418,8 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
     }
     missing, ns_errors = _ensure_namespaces(kube, namespaces - {""}, options)
     scopes = {key: _unit_scopes(units.get(key), inventories.get(key)) for key in {*units, *inventories}}
-    live, list_errors = _list_live(kube, set().union(*scopes.values()))
+    compactor = _Compactor(options.heal and not kube.dry_run)
+    live, list_errors = _list_live(kube, set().union(*scopes.values()), compactor)
     plan = plan_state(
         replace(state, units=tuple(units.values())),
         live,
@@ -414,7 +437,7 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
         else:
             runnable.append(unit_plan)
     runs = {
-        p.key: _UnitRun(kube, p, options, missing, delete_deadline)
+        p.key: _UnitRun(kube, p, options, missing, delete_deadline, compactor)
         for p in runnable
         if p.ok and p.has_writes and options.heal
     }
@@ -426,9 +449,8 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
         run = runs.get(unit_plan.key)
         after = _live_after(live, run.stored) if run else live
         unit = units.get(unit_plan.key) or RenderedUnit(unit_plan.key, unit_plan.source)
-        applyset = unit_applyset_id(unit_plan.key.name, unit_plan.key.namespace)
-        drift = unit_drift(unit, after, unit_plan.inventory, ours.get(applyset, ()), unit_plan.held)
-        errors = tuple(run.errors) if run else unit_plan.problems
+        drift, read_errors = _unit_drift(kube, unit, unit_plan, after, ours, compactor, run)
+        errors = (tuple(run.errors) if run else unit_plan.problems) + read_errors
         counts = unit_plan.counts(run.failed, run.pending) if run else unit_plan.counts()
         pending = (
             tuple(run.pending[ref] for ref in sorted(run.pending, key=MemberRef.sort_key)) if run else ()
@@ -437,6 +459,44 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
             unit_plan.key, counts, errors, drift, _changes(unit_plan), pending
         )
     return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
+
+
+def _unit_drift(
+    kube: ClusterApi,
+    unit: RenderedUnit,
+    plan: UnitPlan,
+    after: dict[MemberRef, KubeObject],
+    ours: Mapping[str, list[KubeObject]],
+    compactor: _Compactor,
+    run: _UnitRun | None,
+) -> tuple[UnitDrift, tuple[Problem, ...]]:
+    """The unit's drift after this cycle's writes. What the plan proved in sync and nothing rewrote is not
+    judged again; a compacted object whose report needs its fields is read again whole first."""
+    written = run.stored.keys() if run else frozenset()
+    in_sync = frozenset(
+        planned.ref
+        for planned in plan.actions
+        if planned.standing is Standing.SYNCED and planned.ref not in written
+    )
+    applyset = unit_applyset_id(plan.key.name, plan.key.namespace)
+    grouped = ours.get(applyset, ())
+    drift = unit_drift(unit, after, plan.inventory, grouped, plan.held, in_sync)
+    partial = [d.ref for d in drift.objects if d.ref in compactor.compacted and d.state in DETAILED_STATES]
+    if not partial:
+        return drift, ()
+    after = dict(after)
+    errors: list[Problem] = []
+    for ref in partial:
+        try:
+            whole = kube.get(ref.api_version, ref.kind, ref.namespace, ref.name)
+        except KubeError as error:
+            errors.append(Problem(plan.source, f"reading {ref} for its drift report: {error}"))
+            continue
+        if whole is None:
+            after.pop(ref, None)
+        else:
+            after[ref] = whole
+    return unit_drift(unit, after, plan.inventory, grouped, plan.held, in_sync), tuple(errors)
 
 
 def _result(units: list[UnitResult], held: str, kube: ClusterApi, before: Mapping[str, int]) -> SyncResult:

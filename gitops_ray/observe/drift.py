@@ -29,6 +29,7 @@ from gitops_ray.reconcile.owners import fields_of, other_writers
 from gitops_ray.reconcile.stamp import STAMP_ANNOTATIONS, SpecHashes, stamp
 
 __all__ = [
+    "DETAILED_STATES",
     "DRIFT_STATES",
     "FieldDiff",
     "Health",
@@ -50,6 +51,8 @@ DRIFT_STATES: tuple[DriftState, ...] = (
     "conflict",
     "in-sync",
 )
+# States whose report is built from the live object's fields (its diffs, the managers of fields we set).
+DETAILED_STATES: frozenset[DriftState] = frozenset({"differs", "foreign"})
 _STAMP_PATHS = frozenset(f'metadata.annotations["{name}"]' for name in STAMP_ANNOTATIONS)
 
 
@@ -279,10 +282,12 @@ def unit_drift(
     inventory: Inventory | None,
     all_live_ours: Iterable[KubeObject] = (),
     prune_held: str = "",
+    in_sync: frozenset[MemberRef] = frozenset(),
 ) -> UnitDrift:
     """Drift of one unit: each desired object judged, inventory members no longer desired but still live,
     and orphans (live objects with this unit's ApplySet label that its inventory does not list).
-    `prune_held`: why this cycle prunes nothing (the leftovers then say they stay)."""
+    `prune_held`: why this cycle prunes nothing (the leftovers then say they stay). `in_sync`: objects the
+    planner already judged in sync against these very live copies (not stamped and judged again)."""
     if not unit.ok:
         return UnitDrift(unit.key, unit.source, (), _inventory_health(inventory, live), unit.problems)
     applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
@@ -290,7 +295,10 @@ def unit_drift(
     judged: dict[MemberRef, ObjectDrift] = {}
     for obj in unit.objects:
         ref = MemberRef.from_object(obj)
-        judged[ref] = object_drift(obj, live.get(ref), applyset, hashes)
+        if ref in in_sync:
+            judged[ref] = ObjectDrift(ref, "in-sync")
+        else:
+            judged[ref] = object_drift(obj, live.get(ref), applyset, hashes)
     members = inventory.members if inventory else frozenset()
     for ref in members - judged.keys():
         leftover = live.get(ref)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from gitops_ray.edge.kube import KubeApi, KubeError
+from gitops_ray.edge.kube import KubeApi, KubeError, api
 
 pytestmark = pytest.mark.apiserver
 
@@ -36,6 +36,30 @@ def test_list_objects_fills_in_api_version_and_kind(kube: KubeApi, namespace: st
     assert [(o["apiVersion"], o["kind"], o["metadata"]["name"]) for o in listed] == [
         ("v1", "ConfigMap", "settings")
     ]
+
+
+def test_a_list_longer_than_a_page_is_read_page_by_page_and_returns_every_object(
+    kube: KubeApi, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for index in range(7):
+        kube.apply(config_map(namespace, f"settings-{index}", {"a": str(index)}), "gitops-ray")
+    monkeypatch.setattr(api, "LIST_PAGE", 3)
+    before = kube.requests.get("GET", 0)
+
+    listed = kube.list_objects("v1", "ConfigMap", namespace, cached=True)
+
+    assert sorted(o["metadata"]["name"] for o in listed) == [f"settings-{i}" for i in range(7)]
+    assert kube.requests["GET"] - before == 3
+
+
+def test_shrink_is_applied_to_every_listed_object(kube: KubeApi, namespace: str) -> None:
+    kube.apply(config_map(namespace, "settings", {"a": "1"}), "gitops-ray")
+
+    listed = kube.list_objects(
+        "v1", "ConfigMap", namespace, shrink=lambda obj: {"name": obj["metadata"]["name"]}
+    )
+
+    assert listed == [{"name": "settings"}]
 
 
 def test_dry_run_apply_is_not_stored_and_not_counted_as_a_write(kube: KubeApi, namespace: str) -> None:

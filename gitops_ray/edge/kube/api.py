@@ -10,7 +10,7 @@ import copy
 import gc
 import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,6 +37,8 @@ from gitops_ray.model.ownership import (
 
 APPLY_PATCH = "application/apply-patch+yaml"
 TOO_LARGE_RESOURCE_VERSION = "Too large resource version"  # the API server's words, HTTP 504
+# Objects per LIST page: a page of Pods is a few MB as JSON, so a cycle holds little more than what it keeps.
+LIST_PAGE = 500
 TOOLING_PREFIX = TOOLING.split("/", 1)[0] + "/"  # any gitops-ray version's parents are ours to read
 # (connect, read) seconds: fail fast when the API server is gone, allow slow LISTs of big namespaces. The
 # short connect bounds how late a fenced write can reach the server after its check (a third of the lease).
@@ -121,41 +123,52 @@ class KubeApi:
         namespace: str | None,
         label_selector: str = "",
         cached: bool = False,
+        shrink: Callable[[KubeObject], KubeObject] | None = None,
     ) -> list[KubeObject]:
         """All objects of a kind in a namespace (all namespaces for None), with apiVersion/kind filled in.
 
-        `cached`: once this client has seen a version of the kind (listed or written), let the API server
-        answer from its watch cache, at least as fresh as that version (`resourceVersionMatch=
-        NotOlderThan`): the cycle sees everything it wrote itself, for half the server time of a read
-        from etcd on thousands of Pods. The first LIST of a kind always reads from etcd."""
+        Read in pages of `LIST_PAGE` objects; `shrink` is applied to each object as its page arrives, so a
+        caller that keeps less than whole objects never holds more than one page of them whole.
+        `cached`: once this client has seen a version of the kind (listed or written), the first page need
+        only be at least as fresh as that version (`resourceVersionMatch=NotOlderThan`): the cycle sees
+        everything it wrote itself. An expired continue token (HTTP 410) starts the list again."""
         resource = self.resource(api_version, kind)
         query = [("labelSelector", label_selector)] if label_selector else []
+        query.append(("limit", str(LIST_PAGE)))
         seen = self._seen_versions.get((api_version, kind)) if cached else None
-        if seen is not None:
-            query += [("resourceVersion", str(seen)), ("resourceVersionMatch", "NotOlderThan")]
+        first = [("resourceVersion", str(seen)), ("resourceVersionMatch", "NotOlderThan")] if seen else []
         where = f" in namespace {namespace}" if resource.namespaced and namespace else ""
-        try:
-            body = self._request(
-                "GET",
-                resource.collection_path(namespace),
-                query=query,
-                action="list",
-                target=f"{kind}{where}",
-                permission=resource.permission("list", namespace),
-            )
-        except KubeError as error:
-            if seen is None or TOO_LARGE_RESOURCE_VERSION not in error.message:
-                raise
-            # The cluster's versions went backwards (etcd restored or replaced): forget ours, read etcd.
-            with self._lock:
-                self._seen_versions.pop((api_version, kind), None)
-            return self.list_objects(api_version, kind, namespace, label_selector)
-        items: list[KubeObject] = list((body or {}).get("items") or [])
-        for item in items:
-            item["apiVersion"] = api_version
-            item["kind"] = kind
-        self._saw(api_version, kind, items)
-        return items
+        items: list[KubeObject] = []
+        token = ""
+        while True:
+            try:
+                body = self._request(
+                    "GET",
+                    resource.collection_path(namespace),
+                    query=[*query, ("continue", token)] if token else [*query, *first],
+                    action="list",
+                    target=f"{kind}{where}",
+                    permission=resource.permission("list", namespace),
+                )
+            except KubeError as error:
+                if token and error.status == 410:
+                    items, token = [], ""  # the snapshot behind the token was compacted away: list again
+                    continue
+                if not first or TOO_LARGE_RESOURCE_VERSION not in error.message:
+                    raise
+                # The cluster's versions went backwards (etcd restored or replaced): forget ours, read etcd.
+                with self._lock:
+                    self._seen_versions.pop((api_version, kind), None)
+                return self.list_objects(api_version, kind, namespace, label_selector, shrink=shrink)
+            page: list[KubeObject] = list((body or {}).get("items") or [])
+            for item in page:
+                item["apiVersion"] = api_version
+                item["kind"] = kind
+            self._saw(api_version, kind, page)
+            items.extend(map(shrink, page) if shrink else page)
+            token = str(((body or {}).get("metadata") or {}).get("continue") or "")
+            if not token:
+                return items
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> KubeObject | None:
         """One object, or None when it does not exist (used while waiting for a delete to finish)."""

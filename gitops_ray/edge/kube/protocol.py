@@ -3,6 +3,7 @@ driven by an in-memory cluster in fast tests (the real API server stays the test
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from gitops_ray.edge.fencing import WriteCheck
@@ -27,7 +28,10 @@ class ClusterApi(Protocol):
         namespace: str | None,
         label_selector: str = "",
         cached: bool = False,
+        shrink: Callable[[KubeObject], KubeObject] | None = None,
     ) -> list[KubeObject]: ...
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> KubeObject | None: ...
 
     def inventory_parents(self) -> list[KubeObject]: ...
 
