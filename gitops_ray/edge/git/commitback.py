@@ -173,18 +173,31 @@ class CommitBack:
         self.source.runner.run(worktree, ["clean", "-ffdxq"], what="clean of the work tree")
 
     def _write(self, worktree: Path, outputs: Outputs) -> None:
+        """Make the output directories of `worktree` hold exactly `outputs.files`. A file whose bytes are
+        already there is not written again, so Git finds it unchanged from its index without hashing it:
+        a cycle's commit-back costs what changed, not the size of rendered/."""
         root = worktree.resolve()
+        wanted = {worktree / name for name in outputs.files}
         for directory in outputs.dirs:
             target = worktree / directory
             if target.is_symlink() or target.is_file():
                 target.unlink()
-            elif target.exists():
-                shutil.rmtree(target)
-        for name, content in sorted(outputs.files.items()):
+            elif target.is_dir():
+                for path in sorted(target.rglob("*"), reverse=True):
+                    if path.is_symlink() or (path.is_file() and path not in wanted):
+                        path.unlink()
+                    elif path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
+                        path.rmdir()
+        for name in sorted(outputs.files):
+            content = outputs.files[name]  # made one at a time: rendered files are not all held at once
             target = worktree / name
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.parent.resolve().is_relative_to(root):
                 raise GitConfigError(f"output file {name!r} would be written outside the work tree (symlink)")
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.is_file() and not target.is_symlink() and target.read_bytes() == content:
+                continue
             target.write_bytes(content)
 
     def _commit(
