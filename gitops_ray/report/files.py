@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,12 +46,40 @@ def rendered_path(rendered_dir: str, key: UnitKey) -> str:
     return f"{rendered_dir}/{key.namespace}/{key.name}.yaml"
 
 
+class OutputFiles(Mapping[str, bytes]):
+    """Output files by repo-relative path. A rendered file's bytes are made when read (from the cache when
+    it holds the unit's text), so a repository's rendered/ is never held whole in memory: at a thousand
+    clusters it is over 100 MB. `other` are files given as bytes (drift reports, held files)."""
+
+    def __init__(
+        self, rendered: Mapping[str, RenderedUnit], cache: RenderCache | None, other: Mapping[str, bytes]
+    ) -> None:
+        self._rendered = {path: unit for path, unit in rendered.items() if path not in other}
+        self._cache = cache
+        self._other = other
+
+    def __getitem__(self, path: str) -> bytes:
+        unit = self._rendered.get(path)
+        return self._other[path] if unit is None else cached_file(unit, self._cache).encode()
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._rendered
+        yield from self._other
+
+    def __len__(self) -> int:
+        return len(self._rendered) + len(self._other)
+
+
 def rendered_files(
     state: DesiredState, rendered_dir: str = "rendered", cache: RenderCache | None = None
-) -> dict[str, bytes]:
+) -> Mapping[str, bytes]:
     """Every file under the rendered dir, by repo-relative path; a unit `cache` knows by its content key
     is not serialized again."""
-    return {rendered_path(rendered_dir, unit.key): cached_file(unit, cache).encode() for unit in state.units}
+    return OutputFiles(_rendered_units(state, rendered_dir), cache, {})
+
+
+def _rendered_units(state: DesiredState, rendered_dir: str) -> dict[str, RenderedUnit]:
+    return {rendered_path(rendered_dir, unit.key): unit for unit in state.units}
 
 
 def _cached(cache: RenderCache | None, unit: RenderedUnit, suffix: str, write: Callable[[], str]) -> str:
@@ -92,7 +120,7 @@ def output_files(
     previous: Mapping[str, bytes] | None = None,
     allow_empty_prune: bool = False,
     cache: RenderCache | None = None,
-) -> dict[str, bytes]:
+) -> Mapping[str, bytes]:
     """Every file that should exist under the rendered and drift dirs after a cycle (repo-relative).
 
     Without `drift` (no cluster was compared, e.g. `--no-apply`), drift reports still list each unit's
@@ -100,7 +128,7 @@ def output_files(
     last commit: while the source is not whole, clusters that left it are held (not pruned), so their files
     stay, marked HELD (see `held_units`).
     """
-    files = rendered_files(state, rendered_dir, cache)
+    files: dict[str, bytes] = {}
     reports: list[UnitDrift] = []
     for unit in state.units:
         report = (drift or {}).get(unit.key) or UnitDrift(
@@ -122,10 +150,11 @@ def output_files(
     if state.broken_sources:
         lines = ["# Files gitops-ray could not read", "", *(f"- {p}" for p in state.broken_sources), ""]
         files[f"{drift_dir}/broken-sources.md"] = "\n".join(lines).encode()
-    return {
+    other = {
         name: without_addresses(content) if name.startswith(f"{drift_dir}/") else content
         for name, content in files.items()
     }
+    return OutputFiles(_rendered_units(state, rendered_dir), cache, other)
 
 
 # --- stable error texts -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import zlib
 from typing import Protocol
 
 from gitops_ray import __version__
@@ -59,7 +60,7 @@ class MemoryRenderCache:
 
     def __init__(self) -> None:
         self._units: dict[str, RenderedUnit] = {}
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str, bytes] = {}  # compressed: rendered/ of a thousand clusters is >100 MB
         self._used: set[str] = set()
 
     def cycle(self) -> None:
@@ -82,10 +83,11 @@ class MemoryRenderCache:
 
     def text(self, key: str) -> str | None:
         found = self._texts.get(key)
-        if found is not None:
-            self._used.add(key)
-        return found
+        if found is None:
+            return None
+        self._used.add(key)
+        return zlib.decompress(found).decode()
 
     def store_text(self, key: str, text: str) -> None:
-        self._texts[key] = text
+        self._texts[key] = zlib.compress(text.encode(), 1)
         self._used.add(key)
