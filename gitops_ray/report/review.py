@@ -1,8 +1,8 @@
 """Review: what a change to the cluster YAML does to the rendered objects, for a pull request.
 
 Pure: two desired states in (the base and the proposed tree), per-cluster changes out, as a unified diff
-of the rendered files (text) or a Markdown summary with the diffs folded (a PR comment). Rendered text
-passes through `report.rendered_file`, so Secret values and credentials are redacted here too.
+of the rendered files (text) or a Markdown summary with the diffs folded (a PR comment). Both sides come
+from the repository, so the text is `report.rendered_file`'s: what is applied, Secret values redacted.
 """
 
 from __future__ import annotations
