@@ -205,3 +205,22 @@ def test_markdown_still_over_the_limit_cuts_whole_clusters_and_keeps_the_table()
 def test_markdown_is_never_longer_than_the_limit() -> None:
     changes = scaled(*(f"c{index}" for index in range(40)))
     assert len(format_markdown(changes, state(), compared=40, max_chars=1000)) <= 1000
+
+
+def test_with_the_raycluster_target_the_raycluster_changes_in_place_and_its_pods_are_kuberays_preview() -> (
+    None
+):
+    def unit_for_kuberay(cluster: dict[str, Any]) -> RenderedUnit:
+        key = UnitKey("ml", "a")
+        return render_unit(
+            Unit(key=key, source="clusters/ml/a.yaml", raycluster=cluster, document=0, target="raycluster"),
+            RenderOptions(),
+        )
+
+    [change] = diff_states(
+        state(unit_for_kuberay(raycluster("a", "ml"))),
+        state(unit_for_kuberay(raycluster("a", "ml", image="rayproject/ray:2.54.0"))),
+    )
+    assert change.named("changed in place") == ("RayCluster ml/a",)
+    assert change.named("preview") == ("Pod ml/a-head", *WORKERS)
+    assert change.named("recreated") == ()
