@@ -10,6 +10,9 @@ import pytest
 
 from gitops_ray.model.redaction import REDACTED, redact_field, redact_object
 from gitops_ray.reconcile.compare import object_diffs
+from gitops_ray.reconcile.inventory import MemberRef
+from gitops_ray.reconcile.plan import Action, PlannedAction
+from gitops_ray.report.text import change_lines
 
 
 def pod(password: str, flag: str) -> dict[str, Any]:
@@ -107,3 +110,20 @@ def test_a_live_drift_diff_shows_a_token_switch_but_not_a_token() -> None:
 )
 def test_rendered_objects_hide_only_secret_values(obj: dict[str, Any], shown: dict[str, Any]) -> None:
     assert redact_object(obj) == shown
+
+
+def test_diff_cluster_lines_of_an_update_hide_a_live_credential() -> None:
+    def service(password: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "s", "namespace": "ml"},
+            "spec": {"headGroupSpec": {"rayStartParams": {"redis-password": password}}},
+        }
+
+    desired, live = service("new-secret"), service("old-secret")
+    planned = PlannedAction(Action.UPDATE, MemberRef.from_object(desired), "changed", desired, live)
+    assert change_lines(planned) == [
+        "~ update Service ml/s (changed)",
+        f"  spec.headGroupSpec.rayStartParams.redis-password: {REDACTED!r} -> {REDACTED!r}",
+    ]
