@@ -375,7 +375,7 @@ def format_markdown(
         if total + len(_joined([note])) <= max_chars:
             break
     kept = [part for key, part in zip((c.key for c in changes), details, strict=True) if key not in cut]
-    return _truncated(_joined([head, collapsed, _cut_note(cut, max_chars), *kept]), max_chars)
+    return _truncated(_joined([head, collapsed if kept else [], _cut_note(cut, max_chars), *kept]), max_chars)
 
 
 def _cut_note(cut: Sequence[UnitKey], max_chars: int) -> list[str]:
