@@ -233,15 +233,16 @@ def no_changes(compared: int) -> str:
     return f"no changes ({compared} cluster{'' if compared == 1 else 's'} compared)\n"
 
 
-def _summary_lines(change: ClusterChange, quote: str = "") -> list[str]:
-    """What a sync does to the cluster: the head restart first, then the objects by action."""
+def _summary_lines(change: ClusterChange, markdown: bool = False) -> list[str]:
+    """What a sync does to the cluster: the head restart first, then the objects by action (names in code
+    spans for Markdown)."""
     if change.problems:
         return [NOT_APPLIED]
     lines = [HEAD_RESTART] if change.head_recreated else []
     for action, title in _LISTED:
         listed = [c for c in change.objects if c.action == action]
         if listed:
-            names = (c.label() if quote else c.label().replace("`", "") for c in listed)
+            names = (c.label() if markdown else c.label().replace("`", "") for c in listed)
             lines.append(f"{title}: " + ", ".join(names))
     return lines or ["only the rendered file's header changes (its source or target)"]
 
@@ -316,7 +317,7 @@ def _groups(objects: Iterable[ObjectChange]) -> list[list[ObjectChange]]:
 def _details(change: ClusterChange, collapse: bool) -> list[str]:
     """A folded section: what happens, then each object's diff (one per group of alike ones if `collapse`)."""
     lines = ["", f"<details><summary><code>{change.key}</code> ({change.kind})</summary>", ""]
-    lines += [f"- {line}" for line in _summary_lines(change, quote="`")]
+    lines += [f"- {line}" for line in _summary_lines(change, markdown=True)]
     if not change.objects:
         lines += ["", *_fenced(change.diff)]
     groups = _groups(change.objects) if collapse else [[c] for c in change.objects]
