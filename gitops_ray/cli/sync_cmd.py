@@ -18,7 +18,7 @@ from gitops_ray.cli.source_id import local_source_id
 from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.units import DesiredState
 from gitops_ray.observe.outcome import SyncResult
-from gitops_ray.report.review import diff_states, format_markdown, format_text
+from gitops_ray.report.review import DEFAULT_MAX_CHARS, diff_states, format_markdown, format_text
 from gitops_ray.report.text import change_lines, drift_lines, summary_line
 from gitops_ray.source.config import ConfigError, read_repo_config
 from gitops_ray.source.desired import desired_state
@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 # trees (a pull-request job) starts without loading any of them.
 
 DIFF_EXIT_NO_CHANGES, DIFF_EXIT_CHANGES, DIFF_EXIT_ERROR = 0, 1, 2
+MIN_MAX_CHARS = 1000  # room for the table's head and the notes of what was cut
+
+
+def _max_chars(text: str) -> int:
+    """`--max-chars`: a whole number, at least MIN_MAX_CHARS."""
+    if not text.isdigit() or int(text) < MIN_MAX_CHARS:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least {MIN_MAX_CHARS}")
+    return int(text)
 
 
 def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +120,14 @@ def register(subparsers: Any) -> None:
     diff.add_argument("proposed", type=Path, nargs="?", metavar="NEW", help="the proposed tree")
     diff.add_argument("--base", metavar="REF", help="compare PATH as of this Git ref with PATH now")
     diff.add_argument("--format", choices=("text", "markdown"), default="text", help="output format")
+    diff.add_argument(
+        "--max-chars",
+        type=_max_chars,
+        default=DEFAULT_MAX_CHARS,
+        metavar="N",
+        help="--format markdown stays under N characters (default %(default)s; GitHub's comment limit is "
+        "65,536): alike diffs are shown once, then whole clusters' details are cut, with a note",
+    )
     diff.add_argument("--cluster", action="store_true", help="compare PATH with a live cluster instead")
     _cluster_arguments(diff)
     _source_name_argument(diff)
@@ -303,8 +319,11 @@ def run_review_diff(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return DIFF_EXIT_ERROR
     changes = diff_states(base, proposed)
+    compared = len({unit.key for unit in (*base.units, *everything.units)})
     sys.stdout.write(
-        format_markdown(changes, everything) if args.format == "markdown" else format_text(changes)
+        format_markdown(changes, everything, compared, args.max_chars)
+        if args.format == "markdown"
+        else format_text(changes, compared)
     )
     if args.format == "text":
         for problem in everything.problems:

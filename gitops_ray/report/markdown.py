@@ -1,7 +1,8 @@
 """Markdown drift reports, `drift/<namespace>/<cluster>.md`: what people read on the Git host.
 
 Deterministic (no timestamps, stable order): committed files change only when the world does. Values are
-shortened and escaped for table cells; Secret values were redacted before they became FieldDiffs.
+shortened and escaped for table cells; Secret values and live credentials were redacted before they
+became FieldDiffs (`model.redaction.redact_field`).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def drift_lines(drift: UnitDrift) -> list[str]:
 
 
 def change_lines(planned: PlannedAction) -> list[str]:
-    """One line per change, then the fields an update changes (Secret values redacted by compare)."""
+    """One line per change, then the fields an update changes (live values through compare's redaction)."""
     lines = [f"{_DIFF_MARKS[planned.action]} {planned.action.value} {planned.ref} ({planned.reason})"]
     if planned.action is Action.UPDATE and planned.desired is not None and planned.live is not None:
         lines += [f"  {field_line(diff)}" for diff in object_diffs(planned.desired, planned.live)]

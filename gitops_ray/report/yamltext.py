@@ -8,7 +8,8 @@ line (the two emitters end such documents differently). Anything else, and machi
 the pure-Python emitter.
 
 One `YamlWriter` serves one output (a file, a stream): a sub-structure shared by several objects (the
-worker Pods of a group share one `spec`) is redacted, checked and serialized once.
+worker Pods of a group share one `spec`) is checked and serialized once. Only Secret values are redacted
+(`model.redaction.redact_object`): everything else is written as it is applied.
 """
 
 from __future__ import annotations
@@ -79,17 +80,16 @@ class YamlWriter:
 
     def __init__(self) -> None:
         self._ordinary: dict[int, tuple[Any, bool]] = {}
-        self._redacted: dict[int, tuple[Any, KubeObject]] = {}
         self._spliced: dict[int, tuple[Any, str]] = {}
 
     def stream(self, objects: Iterable[KubeObject]) -> str:
-        """Objects as one multi-document stream, Secret values and credentials redacted."""
+        """Objects as one multi-document stream, Secret values redacted."""
         return "".join("---\n" + self.document(obj) for obj in objects)
 
     def document(self, obj: KubeObject) -> str:
-        """One redacted object. Its `spec`, when shared with an object written before, is serialized once
-        and indented under the rest, which is what a whole-object dump writes too."""
-        shown = self._redact(obj)
+        """One object (Secret values redacted). Its `spec`, when shared with an object written before, is
+        serialized once and indented under the rest, which is what a whole-object dump writes too."""
+        shown = redact_object(obj)
         spec = shown.get(_SPLICED_KEY)
         if not isinstance(spec, dict) or not spec or any(key > _SPLICED_KEY for key in shown):
             return self.text(shown)
@@ -101,18 +101,6 @@ class YamlWriter:
         if C_DUMPER is not None and self._is_ordinary(data):
             return _dump(data, C_DUMPER)
         return _dump(data, PYTHON_DUMPER)
-
-    def _redact(self, obj: KubeObject) -> KubeObject:
-        """`redact_object`, once per spec shared by several objects."""
-        spec = obj.get(_SPLICED_KEY)
-        if obj.get("kind") == "Secret" or not isinstance(spec, dict):
-            return redact_object(obj)
-        known = self._redacted.get(id(spec))
-        if known is None or known[0] is not spec:
-            known = (spec, redact_object({_SPLICED_KEY: spec})[_SPLICED_KEY])
-            self._redacted[id(spec)] = known
-        rest = redact_object({key: value for key, value in obj.items() if key != _SPLICED_KEY})
-        return {**rest, _SPLICED_KEY: known[1]}
 
     def _indented(self, spec: dict[str, Any]) -> str:
         known = self._spliced.get(id(spec))

@@ -24,6 +24,7 @@ from gitops_ray.render.errors import RenderError
 from gitops_ray.render.options import RenderOptions
 from gitops_ray.render.validate import ManagedElsewhere
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
+from gitops_ray.source.credentials import credential_warnings
 from gitops_ray.source.grouping import group_units
 from gitops_ray.source.load import load_tree
 from gitops_ray.source.render_cache import RenderCache, unit_cache_key
@@ -75,7 +76,9 @@ def render_unit(unit: Unit, options: RenderOptions) -> RenderedUnit:
         target=unit.target,
         objects=tuple(objects),
         preview=preview,
-        warnings=unit.warnings + tuple(unit.problem_at_raycluster(message) for message in messages),
+        warnings=unit.warnings
+        + tuple(unit.problem_at_raycluster(message) for message in messages)
+        + credential_warnings(unit),
     )
 
 
