@@ -74,6 +74,12 @@ _KNOWN_POD_TYPE_KEYS = frozenset(
     {"name", "minWorkers", "maxWorkers", "rayResources", "podConfig", "setupCommands", "workerSetupCommands"}
 )
 _KEPT_METADATA = ("name", "namespace", "labels", "annotations")
+_HEAD = "head"
+_WORKER = "worker"
+_SETUP_COMMANDS_NOT_MAPPED = (
+    "not mapped: KubeRay runs no setup commands; bake them into the image, or put them in the Ray "
+    "container's args, which KubeRay runs before `ray start` (docs/kuberay-rendering.md)"
+)
 
 
 class LegacyFormatError(GitopsRayError):
@@ -137,77 +143,82 @@ def is_legacy_raycluster(document: KubeObject) -> bool:
 def migrate(document: KubeObject) -> Migration:
     """The KubeRay RayCluster for a legacy one; raises `LegacyFormatError` when it cannot be converted."""
     notes = _Notes()
-    if document.get("apiVersion") != f"{LEGACY_API_GROUP}/v1":
-        notes.warn(("apiVersion",), f"{document.get('apiVersion')} is not {LEGACY_API_GROUP}/v1; read as v1")
+    name = _name(document)
     spec = _mapping(document.get("spec"), ("spec",), required=True)
     pod_types = _pod_types(spec)
     head_name = spec.get("headPodType")
     if not isinstance(head_name, str) or head_name not in pod_types:
         raise LegacyFormatError("spec.headPodType", f"must name one of spec.podTypes: {sorted(pod_types)}")
-    for key in sorted(set(spec) - _KNOWN_SPEC_KEYS, key=str):
-        notes.warn(("spec", key), "not a field of the legacy operator's RayCluster; not mapped")
-    for key in _SETUP_COMMAND_KEYS:
-        if spec.get(key):
-            notes.warn(("spec", key), _SETUP_COMMANDS_NOT_MAPPED)
-    for key in sorted(set(document) - {"apiVersion", "kind", "metadata", "spec"}, key=str):
-        notes.warn((key,), "not mapped")
-
-    new_spec: dict[str, Any] = {}
+    _unmapped(document, spec, pod_types, notes)
     head_index, head_type = pod_types[head_name]
-    head_path: Path = ("spec", "headGroupSpec")
-    head_start = _start_params(spec, "headStartRayCommands", _HEAD, (*head_path, "rayStartParams"), notes)
-    head_template = _template(head_type, head_index, _HEAD, (*head_path, "template"), notes)
-    _head_ports(head_template, spec.get("headServicePorts"), notes)
-    new_spec["headGroupSpec"] = {
-        "rayStartParams": _group_params(
-            head_start, head_type, head_index, (*head_path, "rayStartParams"), notes
-        ),
-        "template": head_template,
-    }
-    name = _name(document)
+    new_spec: dict[str, Any] = {"headGroupSpec": _head_group(spec, head_type, head_index, notes)}
     notes.warn(
         ("metadata", "name"),
         f"the head Service is now {name}-head-svc (KubeRay's name), not {name}-ray-head: update its clients",
     )
-    for key in ("minWorkers", "maxWorkers"):
-        if head_type.get(key):
-            notes.warn(
-                ("spec", "podTypes", head_index, key),
-                "workers of the head's Pod type are not mapped: add a group",
-            )
-
-    workers = [
-        (index, pod_type) for type_name, (index, pod_type) in pod_types.items() if type_name != head_name
-    ]
+    workers = [(index, pod_type) for other, (index, pod_type) in pod_types.items() if other != head_name]
     if workers:
-        worker_start = _start_params(
-            spec, "workerStartRayCommands", _WORKER, ("spec", "workerGroupSpecs"), notes
-        )
+        start = _start_params(spec, "workerStartRayCommands", _WORKER, ("spec", "workerGroupSpecs"), notes)
         groups = [
-            _worker_group(spec, worker_start, pod_type, index, position, notes)
+            _worker_group(spec, start, pod_type, index, position, notes)
             for position, (index, pod_type) in enumerate(workers)
         ]
         new_spec["workerGroupSpecs"] = groups
         _check_cluster_max(spec, groups, notes)
     _autoscaling(spec, new_spec, notes)
-    _ray_version(new_spec, notes)
-
+    _ray_version(new_spec, [head_index, *(index for index, _ in workers)], notes)
+    notes.choice(("apiVersion",), f"was {document.get('apiVersion')}, Ray's legacy operator format")
     new_document = {
         "apiVersion": RAYCLUSTER_API_VERSION,
         "kind": "RayCluster",
         "metadata": _metadata(document, notes),
         "spec": new_spec,
     }
-    notes.choice(("apiVersion",), f"was {document.get('apiVersion')}, Ray's legacy operator format")
     return Migration(new_document, tuple(notes.choices), tuple(notes.warnings))
 
 
-_HEAD = "head"
-_WORKER = "worker"
-_SETUP_COMMANDS_NOT_MAPPED = (
-    "not mapped: KubeRay runs no setup commands; bake them into the image, or put them in the Ray "
-    "container's args, which KubeRay runs before `ray start` (docs/kuberay-rendering.md)"
-)
+def _unmapped(
+    document: KubeObject,
+    spec: Mapping[str, Any],
+    pod_types: Mapping[str, tuple[int, Mapping[str, Any]]],
+    notes: _Notes,
+) -> None:
+    """Warnings for what KubeRay has no place for: setup commands, fields the legacy CRD does not have."""
+    if document.get("apiVersion") != f"{LEGACY_API_GROUP}/v1":
+        notes.warn(("apiVersion",), f"{document.get('apiVersion')} is not {LEGACY_API_GROUP}/v1; read as v1")
+    if "status" in document:
+        notes.choice((), "dropped status (the legacy operator's)")
+    for key in sorted(set(document) - {"apiVersion", "kind", "metadata", "spec", "status"}, key=str):
+        notes.warn((key,), "not mapped")
+    for key in sorted(set(spec) - _KNOWN_SPEC_KEYS, key=str):
+        notes.warn(("spec", key), "not a field of the legacy operator's RayCluster; not mapped")
+    for key in _SETUP_COMMAND_KEYS:
+        if spec.get(key):
+            notes.warn(("spec", key), _SETUP_COMMANDS_NOT_MAPPED)
+    for index, pod_type in pod_types.values():
+        for key in sorted(set(pod_type) - _KNOWN_POD_TYPE_KEYS, key=str):
+            notes.warn(("spec", "podTypes", index, key), "not a field of a legacy Pod type; not mapped")
+        for key in ("setupCommands", "workerSetupCommands"):
+            if pod_type.get(key):
+                notes.warn(("spec", "podTypes", index, key), _SETUP_COMMANDS_NOT_MAPPED)
+
+
+def _head_group(
+    spec: Mapping[str, Any], head_type: Mapping[str, Any], index: int, notes: _Notes
+) -> dict[str, Any]:
+    path: Path = ("spec", "headGroupSpec")
+    start = _start_params(spec, "headStartRayCommands", _HEAD, (*path, "rayStartParams"), notes)
+    template = _template(head_type, index, _HEAD, (*path, "template"), notes)
+    _head_ports(template, spec.get("headServicePorts"), index, notes)
+    for key in ("minWorkers", "maxWorkers"):
+        if head_type.get(key):
+            notes.warn(
+                ("spec", "podTypes", index, key), "workers of the head's Pod type are not mapped: add a group"
+            )
+    return {
+        "rayStartParams": _group_params(start, head_type, index, (*path, "rayStartParams"), notes),
+        "template": template,
+    }
 
 
 def _name(document: KubeObject) -> str:
@@ -221,7 +232,6 @@ def _name(document: KubeObject) -> str:
 def _metadata(document: KubeObject, notes: _Notes) -> dict[str, Any]:
     """Name, namespace, labels and annotations; what the API server set (uid, resourceVersion, ...) goes."""
     metadata = _mapping(document.get("metadata"), ("metadata",), required=True)
-    _name(document)
     dropped = sorted(key for key in metadata if key not in _KEPT_METADATA)
     if dropped:
         notes.choice(("metadata",), f"dropped {', '.join(dropped)} (set by the API server)")
@@ -303,9 +313,6 @@ def _worker_group(
         group["maxReplicas"] = maximum
     group["rayStartParams"] = _group_params(start, pod_type, index, (*path, "rayStartParams"), notes)
     group["template"] = _template(pod_type, index, _WORKER, (*path, "template"), notes)
-    for key in ("setupCommands", "workerSetupCommands"):
-        if pod_type.get(key):
-            notes.warn((*legacy, key), _SETUP_COMMANDS_NOT_MAPPED)
     return group
 
 
@@ -361,25 +368,26 @@ def _autoscaling(spec: Mapping[str, Any], new_spec: dict[str, Any], notes: _Note
         )
 
 
-def _ray_version(new_spec: dict[str, Any], notes: _Notes) -> None:
-    """`rayVersion` from the head's Ray image tag, when the image is a Ray release."""
-    head_image = new_spec["headGroupSpec"]["template"]["spec"]["containers"][0].get("image")
-    version = _release_of(head_image)
+def _ray_version(new_spec: dict[str, Any], pod_type_indexes: Sequence[int], notes: _Notes) -> None:
+    """`rayVersion` from the head's Ray image tag, when the image is a Ray release (KubeRay reads it to pick
+    its probes); `pod_type_indexes` are the legacy Pod types of the head and of each worker group."""
+    groups = [new_spec["headGroupSpec"], *new_spec.get("workerGroupSpecs", [])]
+    images = [group["template"]["spec"]["containers"][0].get("image") for group in groups]
+    paths: list[Path] = [
+        ("spec", "podTypes", index, "podConfig", "spec", "containers", 0, "image")
+        for index in pod_type_indexes
+    ]
+    version = _release_of(images[0])
     if version is None:
         notes.warn(
-            ("spec", "podTypes"),
-            f"no Ray release in the head image {head_image!r}: set spec.rayVersion to the Ray it runs",
+            paths[0], f"{images[0]!r} is not a Ray release image: set spec.rayVersion to the Ray it runs"
         )
         return
     new_spec["rayVersion"] = version
-    notes.choice(("spec", "rayVersion"), f"from the head image {head_image}")
-    for group in new_spec.get("workerGroupSpecs", []):
-        image = group["template"]["spec"]["containers"][0].get("image")
+    notes.choice(("spec", "rayVersion"), f"from the head image {images[0]}")
+    for image, path in zip(images[1:], paths[1:], strict=True):
         if _release_of(image) != version:
-            notes.warn(
-                ("spec", "podTypes"),
-                f"worker group {group['groupName']} runs {image!r}, not Ray {version} like the head",
-            )
+            notes.warn(path, f"{image!r} is not Ray {version}, the head's release")
 
 
 def _release_of(image: Any) -> str | None:
@@ -452,31 +460,26 @@ def _keeps_alive(container: Mapping[str, Any]) -> bool:
     return "sleep infinity" in text and "ray start" not in text
 
 
-def _head_ports(template: dict[str, Any], service_ports: Any, notes: _Notes) -> None:
-    """Keep the legacy head Service's ports: KubeRay's head Service exposes the head container's ports by
-    name (its defaults only when the container lists none: client, dashboard, gcs-server, metrics, serve,
-    which cover the legacy client, dashboard and ray-serve)."""
+def _head_ports(template: dict[str, Any], service_ports: Any, head_index: int, notes: _Notes) -> None:
+    """Keep the legacy head Service's ports: KubeRay's head Service exposes the head container's ports, by
+    name, and its own defaults only while the container lists none (docs/kuberay-rendering.md)."""
     container = template["spec"]["containers"][0]
     ports = container.get("ports")
     if not ports and not service_ports:
-        return
+        return  # KubeRay's defaults cover the legacy client, dashboard and ray-serve ports
     path: Path = ("spec", "headGroupSpec", "template", "spec", "containers", 0, "ports")
-    wanted = dict(LEGACY_HEAD_SERVICE_PORTS.items())
-    targets: dict[str, Any] = dict(wanted)
-    if service_ports is not None:
-        if not isinstance(service_ports, list):
-            raise LegacyFormatError("spec.headServicePorts", "must be a list")
-        for index, entry in enumerate(service_ports):
-            legacy: Path = ("spec", "headServicePorts", index)
-            entry = _mapping(entry, legacy, required=True)
-            name, port = entry.get("name"), entry.get("port")
-            if not isinstance(name, str) or not name:
-                raise LegacyFormatError(field_path((*legacy, "name")), "is required")
-            if isinstance(port, bool) or not isinstance(port, int):
-                raise LegacyFormatError(field_path((*legacy, "port")), "must be an integer")
-            wanted[name] = port
-            targets[name] = entry.get("targetPort", port)
-    new_ports = [copy.deepcopy(port) for port in ports or [] if isinstance(port, dict)]
+    legacy_ports: Path = ("spec", "podTypes", head_index, "podConfig", "spec", "containers", 0, "ports")
+    if ports and (not isinstance(ports, list) or not all(isinstance(port, dict) for port in ports)):
+        raise LegacyFormatError(
+            field_path(legacy_ports), "the head container's ports must be a list of mappings"
+        )
+    wanted = _legacy_service_ports(service_ports)
+    new_ports: list[dict[str, Any]] = copy.deepcopy(ports) or []
+    if not new_ports:
+        new_ports = [
+            {"containerPort": port, "name": name} for port, name in sorted(KUBERAY_PORT_NAMES.items())
+        ]
+        notes.choice(path, "KubeRay's default ports, which it exposes only while the container lists none")
     used = {port.get("name") for port in new_ports}
     named = []
     for port in new_ports:
@@ -485,37 +488,61 @@ def _head_ports(template: dict[str, Any], service_ports: Any, notes: _Notes) -> 
         if "name" not in port and name is not None and name not in used:
             port["name"] = name
             used.add(name)
-            named.append(f"{name} {port['containerPort']}")
-    added = []
-    for name in sorted(wanted):
-        target = targets[name]
-        legacy_field: Path = ("spec", "headServicePorts")
-        if isinstance(target, bool) or not isinstance(target, int):
-            notes.warn(legacy_field, f"{name}: targetPort {target!r} is not a number; not mapped")
-            continue
-        if wanted[name] != target:
-            notes.warn(
-                legacy_field,
-                f"{name}: KubeRay's head Service serves a container port at its own number: {target}, "
-                f"not {wanted[name]}",
-            )
-        if any(port.get("containerPort") == target for port in new_ports):
-            continue
-        new_name = "serve" if name == "ray-serve" and "serve" not in used else name
-        new_ports.append({"containerPort": target, "name": new_name})
-        used.add(new_name)
-        added.append(f"{new_name} {target}")
-    container["ports"] = new_ports
+            named.append(f"{name} {number}")
     if named:
         notes.choice(
             path, f"named {', '.join(named)} as KubeRay does (its Service, probes and Ingress use names)"
         )
+    added = []
+    for name, (service_port, target) in sorted(wanted.items()):
+        where: Path = ("spec", "headServicePorts")
+        if isinstance(target, bool) or not isinstance(target, int):
+            notes.warn(where, f"{name}: targetPort {target!r} is not a number; not mapped")
+            continue
+        if service_port != target:
+            notes.warn(
+                where,
+                f"{name}: KubeRay's head Service serves container port {target} as {target}, "
+                f"not as {service_port}",
+            )
+        if any(existing.get("containerPort") == target for existing in new_ports):
+            continue
+        new_name = "serve" if name == "ray-serve" else name
+        if new_name in used:
+            notes.warn(where, f"{name}: the head container has another port named {new_name}; not mapped")
+            continue
+        new_ports.append({"containerPort": target, "name": new_name})
+        used.add(new_name)
+        added.append(f"{new_name} {target}")
     if added:
         notes.choice(
             path,
             f"added {', '.join(added)} of the legacy head Service: KubeRay's head Service exposes only the "
             "container's ports",
         )
+    container["ports"] = new_ports
+
+
+def _legacy_service_ports(service_ports: Any) -> dict[str, tuple[int, Any]]:
+    """The legacy head Service's ports by name, (port, targetPort): the operator's defaults updated by name
+    from `headServicePorts` (as `operator_utils.get_head_service` did)."""
+    wanted: dict[str, tuple[int, Any]] = {
+        name: (port, port) for name, port in LEGACY_HEAD_SERVICE_PORTS.items()
+    }
+    if service_ports is None:
+        return wanted
+    if not isinstance(service_ports, list):
+        raise LegacyFormatError("spec.headServicePorts", "must be a list")
+    for index, entry in enumerate(service_ports):
+        legacy: Path = ("spec", "headServicePorts", index)
+        entry = _mapping(entry, legacy, required=True)
+        name, port = entry.get("name"), entry.get("port")
+        if not isinstance(name, str) or not name:
+            raise LegacyFormatError(field_path((*legacy, "name")), "is required")
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise LegacyFormatError(field_path((*legacy, "port")), "must be an integer")
+        wanted[name] = (port, entry.get("targetPort", port))
+    return wanted
 
 
 # --- ray start parameters -------------------------------------------------------------------------------
@@ -526,6 +553,7 @@ _MANAGED_FLAGS: Mapping[str, Mapping[str, str]] = {
         "head": "KubeRay starts the head with --head",
         "block": "KubeRay always passes --block",
         "no-monitor": "KubeRay sets it while its autoscaler runs",
+        "address": "a head starts its own GCS under KubeRay",
     },
     _WORKER: {
         "address": "KubeRay points workers at the head Service",
@@ -669,7 +697,8 @@ def _custom_resources(value: str, legacy: Path, custom: dict[str, float | int], 
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict) or not all(
-        not isinstance(number, bool) and isinstance(number, int | float) for number in parsed.values()
+        not isinstance(number, bool) and isinstance(number, int | float) and math.isfinite(number)
+        for number in parsed.values()
     ):
         notes.warn(legacy, f"--resources {value!r} is not a JSON object of numbers; not mapped")
         return
