@@ -15,7 +15,7 @@ import yaml
 from gitops_ray.model.objects import KubeObject
 from gitops_ray.model.units import LoadedFile, Problem
 from gitops_ray.report.yamltext import dump_yaml
-from gitops_ray.source.legacy import LegacyFormatError, Note, Path, is_legacy_raycluster, migrate
+from gitops_ray.source.legacy import FieldPath, LegacyFormatError, Note, is_legacy_raycluster, migrate
 
 COMMENT = "# migrate: "
 CONVERTED = "converted from Ray's legacy operator format by gitops-ray migrate; review the comments below"
@@ -68,7 +68,8 @@ def _label(document: KubeObject) -> str:
     if not isinstance(metadata, dict):
         return "(no metadata)"
     name, namespace = metadata.get("name"), metadata.get("namespace")
-    return f"{namespace}/{name}" if isinstance(namespace, str) and namespace else str(name)
+    name = name if isinstance(name, str) and name else "(no name)"
+    return f"{namespace}/{name}" if isinstance(namespace, str) and namespace else name
 
 
 def commented_yaml(data: KubeObject, header: Sequence[str], notes: Sequence[Note]) -> str:
@@ -98,7 +99,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _nearest(places: dict[Path, tuple[int, int]], path: Path) -> tuple[int, int] | None:
+def _nearest(places: dict[FieldPath, tuple[int, int]], path: FieldPath) -> tuple[int, int] | None:
     for length in range(len(path), 0, -1):
         place = places.get(path[:length])
         if place is not None:
@@ -106,9 +107,9 @@ def _nearest(places: dict[Path, tuple[int, int]], path: Path) -> tuple[int, int]
     return None
 
 
-def _places(node: yaml.Node | None, path: Path = ()) -> dict[Path, tuple[int, int]]:
+def _places(node: yaml.Node | None, path: FieldPath = ()) -> dict[FieldPath, tuple[int, int]]:
     """(line, column) where each path's entry starts: a mapping key, or a block sequence item's `- `."""
-    places: dict[Path, tuple[int, int]] = {}
+    places: dict[FieldPath, tuple[int, int]] = {}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             child = (*path, key.value)

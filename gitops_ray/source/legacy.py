@@ -26,7 +26,7 @@ from gitops_ray.render.raystart import go_json_object
 
 LEGACY_API_GROUP = "cluster.ray.io"
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 # The legacy head Service's ports (the operator's defaults, updated by name from `headServicePorts`).
 LEGACY_HEAD_SERVICE_PORTS: Mapping[str, int] = {"client": 10001, "dashboard": 8265, "ray-serve": 8000}
@@ -91,7 +91,7 @@ class LegacyFormatError(GitopsRayError):
         self.message = message
 
 
-def field_path(path: Path) -> str:
+def field_path(path: FieldPath) -> str:
     """`("spec", "podTypes", 1, "name")` -> `spec.podTypes[1].name`."""
     text = ""
     for part in path:
@@ -104,7 +104,7 @@ class Note:
     """A choice made or a warning, at `path`: in the new document for a choice, in the legacy one for a
     warning."""
 
-    path: Path
+    path: FieldPath
     message: str
 
     @property
@@ -113,6 +113,8 @@ class Note:
 
 
 class Migration(NamedTuple):
+    """A converted document: the KubeRay RayCluster, the choices made in it, what could not be mapped."""
+
     document: KubeObject
     choices: tuple[Note, ...]
     warnings: tuple[Note, ...]
@@ -123,10 +125,10 @@ class _Notes:
     choices: list[Note] = field(default_factory=list)
     warnings: list[Note] = field(default_factory=list)
 
-    def choice(self, path: Path, message: str) -> None:
+    def choice(self, path: FieldPath, message: str) -> None:
         self.choices.append(Note(path, message))
 
-    def warn(self, path: Path, message: str) -> None:
+    def warn(self, path: FieldPath, message: str) -> None:
         self.warnings.append(Note(path, message))
 
 
@@ -206,7 +208,7 @@ def _unmapped(
 def _head_group(
     spec: Mapping[str, Any], head_type: Mapping[str, Any], index: int, notes: _Notes
 ) -> dict[str, Any]:
-    path: Path = ("spec", "headGroupSpec")
+    path: FieldPath = ("spec", "headGroupSpec")
     start = _start_params(spec, "headStartRayCommands", _HEAD, (*path, "rayStartParams"), notes)
     template = _template(head_type, index, _HEAD, (*path, "template"), notes)
     _head_ports(template, spec.get("headServicePorts"), index, notes)
@@ -238,7 +240,7 @@ def _metadata(document: KubeObject, notes: _Notes) -> dict[str, Any]:
     return {key: copy.deepcopy(metadata[key]) for key in _KEPT_METADATA if key in metadata}
 
 
-def _mapping(value: Any, path: Path, required: bool = False) -> dict[str, Any]:
+def _mapping(value: Any, path: FieldPath, required: bool = False) -> dict[str, Any]:
     if value is None and not required:
         return {}
     if not isinstance(value, dict):
@@ -246,7 +248,7 @@ def _mapping(value: Any, path: Path, required: bool = False) -> dict[str, Any]:
     return value
 
 
-def _count(value: Any, path: Path) -> int | None:
+def _count(value: Any, path: FieldPath) -> int | None:
     """A non-negative integer field, None when absent."""
     if value is None:
         return None
@@ -255,7 +257,7 @@ def _count(value: Any, path: Path) -> int | None:
     raise LegacyFormatError(field_path(path), f"must be a non-negative integer, got {value!r}")
 
 
-def _number(value: Any, path: Path) -> float | int:
+def _number(value: Any, path: FieldPath) -> float | int:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
         return value
     raise LegacyFormatError(field_path(path), f"must be a non-negative number, got {value!r}")
@@ -268,7 +270,7 @@ def _pod_types(spec: Mapping[str, Any]) -> dict[str, tuple[int, dict[str, Any]]]
         raise LegacyFormatError("spec.podTypes", "must be a non-empty list")
     found: dict[str, tuple[int, dict[str, Any]]] = {}
     for index, pod_type in enumerate(pod_types):
-        path: Path = ("spec", "podTypes", index)
+        path: FieldPath = ("spec", "podTypes", index)
         pod_type = _mapping(pod_type, path, required=True)
         name = pod_type.get("name")
         if not isinstance(name, str) or not name:
@@ -287,8 +289,8 @@ def _worker_group(
     position: int,
     notes: _Notes,
 ) -> dict[str, Any]:
-    legacy: Path = ("spec", "podTypes", index)
-    path: Path = ("spec", "workerGroupSpecs", position)
+    legacy: FieldPath = ("spec", "podTypes", index)
+    path: FieldPath = ("spec", "workerGroupSpecs", position)
     minimum = _count(pod_type.get("minWorkers"), (*legacy, "minWorkers")) or 0
     maximum = _count(pod_type.get("maxWorkers"), (*legacy, "maxWorkers"))
     group: dict[str, Any] = {"groupName": pod_type["name"]}
@@ -373,7 +375,7 @@ def _ray_version(new_spec: dict[str, Any], pod_type_indexes: Sequence[int], note
     its probes); `pod_type_indexes` are the legacy Pod types of the head and of each worker group."""
     groups = [new_spec["headGroupSpec"], *new_spec.get("workerGroupSpecs", [])]
     images = [group["template"]["spec"]["containers"][0].get("image") for group in groups]
-    paths: list[Path] = [
+    paths: list[FieldPath] = [
         ("spec", "podTypes", index, "podConfig", "spec", "containers", 0, "image")
         for index in pod_type_indexes
     ]
@@ -406,12 +408,12 @@ def _release_of(image: Any) -> str | None:
 
 
 def _template(
-    pod_type: Mapping[str, Any], index: int, role: str, path: Path, notes: _Notes
+    pod_type: Mapping[str, Any], index: int, role: str, path: FieldPath, notes: _Notes
 ) -> dict[str, Any]:
     """`podConfig` without what made sense only to the legacy operator: `generateName` (KubeRay names the
     Pods) and the keep-alive command (the legacy autoscaler ran `ray start` through `kubectl exec`; KubeRay
     makes `ray start` the container's command)."""
-    legacy: Path = ("spec", "podTypes", index, "podConfig")
+    legacy: FieldPath = ("spec", "podTypes", index, "podConfig")
     pod_config = _mapping(pod_type.get("podConfig"), legacy, required=True)
     pod_spec = _mapping(pod_config.get("spec"), (*legacy, "spec"), required=True)
     containers = pod_spec.get("containers")
@@ -467,8 +469,8 @@ def _head_ports(template: dict[str, Any], service_ports: Any, head_index: int, n
     ports = container.get("ports")
     if not ports and not service_ports:
         return  # KubeRay's defaults cover the legacy client, dashboard and ray-serve ports
-    path: Path = ("spec", "headGroupSpec", "template", "spec", "containers", 0, "ports")
-    legacy_ports: Path = ("spec", "podTypes", head_index, "podConfig", "spec", "containers", 0, "ports")
+    path: FieldPath = ("spec", "headGroupSpec", "template", "spec", "containers", 0, "ports")
+    legacy_ports: FieldPath = ("spec", "podTypes", head_index, "podConfig", "spec", "containers", 0, "ports")
     if ports and (not isinstance(ports, list) or not all(isinstance(port, dict) for port in ports)):
         raise LegacyFormatError(
             field_path(legacy_ports), "the head container's ports must be a list of mappings"
@@ -495,7 +497,7 @@ def _head_ports(template: dict[str, Any], service_ports: Any, head_index: int, n
         )
     added = []
     for name, (service_port, target) in sorted(wanted.items()):
-        where: Path = ("spec", "headServicePorts")
+        where: FieldPath = ("spec", "headServicePorts")
         if isinstance(target, bool) or not isinstance(target, int):
             notes.warn(where, f"{name}: targetPort {target!r} is not a number; not mapped")
             continue
@@ -534,7 +536,7 @@ def _legacy_service_ports(service_ports: Any) -> dict[str, tuple[int, Any]]:
     if not isinstance(service_ports, list):
         raise LegacyFormatError("spec.headServicePorts", "must be a list")
     for index, entry in enumerate(service_ports):
-        legacy: Path = ("spec", "headServicePorts", index)
+        legacy: FieldPath = ("spec", "headServicePorts", index)
         entry = _mapping(entry, legacy, required=True)
         name, port = entry.get("name"), entry.get("port")
         if not isinstance(name, str) or not name:
@@ -565,12 +567,12 @@ _MANAGED_FLAGS: Mapping[str, Mapping[str, str]] = {
 
 
 def _group_params(
-    start: _StartParams, pod_type: Mapping[str, Any], index: int, path: Path, notes: _Notes
+    start: _StartParams, pod_type: Mapping[str, Any], index: int, path: FieldPath, notes: _Notes
 ) -> dict[str, str]:
     """`rayStartParams`: the flags of `ray start` in the start commands, then the Pod type's `rayResources`
     (which Ray's autoscaler passed to `ray start` too, and which win: they are per Pod type)."""
     params, custom = dict(start.params), dict(start.custom)
-    resources_path: Path = ("spec", "podTypes", index, "rayResources")
+    resources_path: FieldPath = ("spec", "podTypes", index, "rayResources")
     resources = _mapping(pod_type.get("rayResources"), resources_path)
     mapped = []
     for name in sorted(resources, key=str):
@@ -602,14 +604,16 @@ class _StartParams(NamedTuple):
     custom: dict[str, float | int]  # from `--resources`
 
 
-def _start_params(spec: Mapping[str, Any], key: str, role: str, path: Path, notes: _Notes) -> _StartParams:
+def _start_params(
+    spec: Mapping[str, Any], key: str, role: str, path: FieldPath, notes: _Notes
+) -> _StartParams:
     """The flags of the `ray start` in the start commands (shell lines), and the custom resources of its
     `--resources`; `ray stop`, `ulimit -n` and output redirections are KubeRay's business."""
     start = _StartParams(f"spec.{key}", {}, {})
     commands = spec.get(key)
     if commands is None:
         return start
-    legacy: Path = ("spec", key)
+    legacy: FieldPath = ("spec", key)
     if not isinstance(commands, list) or not all(isinstance(command, str) for command in commands):
         raise LegacyFormatError(start.source, "must be a list of strings")
     handled: list[str] = []
@@ -661,7 +665,7 @@ def _shell_segments(command: str) -> list[tuple[list[str], bool]]:
 
 
 def _flags(
-    words: Sequence[str], legacy: Path, role: str, start: _StartParams, handled: list[str], notes: _Notes
+    words: Sequence[str], legacy: FieldPath, role: str, start: _StartParams, handled: list[str], notes: _Notes
 ) -> None:
     position = 0
     while position < len(words):
@@ -691,7 +695,7 @@ def _flags(
             start.params[key] = value if quoted else shlex.quote(value)
 
 
-def _custom_resources(value: str, legacy: Path, custom: dict[str, float | int], notes: _Notes) -> None:
+def _custom_resources(value: str, legacy: FieldPath, custom: dict[str, float | int], notes: _Notes) -> None:
     try:
         parsed = json.loads(value)
     except ValueError:
