@@ -334,7 +334,7 @@ def test_ray_version_comes_from_the_head_image_when_it_is_a_ray_release(
         else [
             Note(
                 ("spec", "podTypes", 0, "podConfig", "spec", "containers", 0, "image"),
-                f"{image!r} is not a Ray release image: set spec.rayVersion to the Ray it runs",
+                f"{image!r} names no Ray release: set spec.rayVersion to the Ray it runs",
             )
         ]
     )

@@ -381,9 +381,7 @@ def _ray_version(new_spec: dict[str, Any], pod_type_indexes: Sequence[int], note
     ]
     version = _release_of(images[0])
     if version is None:
-        notes.warn(
-            paths[0], f"{images[0]!r} is not a Ray release image: set spec.rayVersion to the Ray it runs"
-        )
+        notes.warn(paths[0], f"{images[0]!r} names no Ray release: set spec.rayVersion to the Ray it runs")
         return
     new_spec["rayVersion"] = version
     notes.choice(("spec", "rayVersion"), f"from the head image {images[0]}")
