@@ -54,10 +54,9 @@ def migrate_files(files: Iterable[LoadedFile]) -> MigrationOutput:
                 errors.append(Problem(loaded.path, error.message, index, label, error.field))
                 continue
             converted += 1
-            found = [
+            warnings.extend(
                 Problem(loaded.path, note.message, index, label, note.field) for note in migration.warnings
-            ]
-            warnings.extend(found)
+            )
             header = [CONVERTED, *(f"WARNING {note.field}: {note.message}" for note in migration.warnings)]
             parts.append(commented_yaml(migration.document, header, migration.choices))
     return MigrationOutput("".join(parts), tuple(warnings), tuple(errors), converted, passed)
