@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = (
     "gitops_ray.cli.render_cmd",  # render, validate
     "gitops_ray.cli.sync_cmd",  # sync, diff
     "gitops_ray.cli.run_cmd",  # run (the controller)
+    "gitops_ray.cli.migrate_cmd",  # migrate (from Ray's legacy operator)
 )
 
 
