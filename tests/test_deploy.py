@@ -1,16 +1,22 @@
-"""deploy/ is what operators install: `kubectl apply -k deploy/` must give a restricted,
-highly available controller that a real API server accepts."""
+"""deploy/ and the Dockerfile are what operators install: `kubectl apply -k deploy/` must give a restricted,
+highly available controller that a real API server accepts, and the image pins every runtime dependency."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+import tomllib
+from importlib.metadata import distribution
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from kustomizekit import build, split_image
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from gitops_ray import __version__
 from gitops_ray.app.settings import load_settings
@@ -19,6 +25,7 @@ from gitops_ray.model.objects import KubeObject
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
+CONSTRAINTS = ROOT / "constraints.txt"
 
 
 def installed() -> list[KubeObject]:
@@ -237,6 +244,59 @@ def test_the_restricted_check_names_what_breaks_the_standard(
     pod["containers"][0]["securityContext"].update(change)
 
     assert restricted_violations(pod) == violations
+
+
+# --- the image: Dockerfile and constraints.txt ----------------------------------------------------------
+
+
+def test_every_stage_starts_from_the_same_python_image_pinned_by_digest() -> None:
+    bases = re.findall(r"^FROM (\S+)", (ROOT / "Dockerfile").read_text(), flags=re.MULTILINE)
+
+    assert len(bases) == 2
+    assert len(set(bases)) == 1
+    assert re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", bases[0])
+
+
+def runtime_pins() -> dict[str, str]:
+    """Every distribution the package needs at run time (pyproject's dependencies and theirs, with the
+    extras they ask for; markers evaluated for this interpreter, Python 3.11 on Linux as in the image),
+    at its installed version."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pending = [Requirement(line) for line in project["dependencies"]]
+    pins: dict[str, str] = {}
+    extras: dict[str, set[str]] = {}
+    while pending:
+        requirement = pending.pop()
+        name = canonicalize_name(requirement.name)
+        wanted = extras.setdefault(name, set())
+        if name in pins and requirement.extras <= wanted:
+            continue
+        wanted |= requirement.extras
+        dist = distribution(name)
+        pins[name] = dist.version
+        for line in dist.requires or []:
+            needed = Requirement(line)
+            markers = [{"extra": extra} for extra in ["", *sorted(wanted)]]
+            if needed.marker is None or any(needed.marker.evaluate(env) for env in markers):
+                pending.append(needed)
+    return dict(sorted(pins.items()))
+
+
+CONSTRAINTS_HEADER = """\
+# Every runtime dependency of gitops-ray (pyproject's [project] dependencies and theirs) at the version CI
+# tests: the Dockerfile installs the image with it, scripts/setup the development and CI environments.
+# Written by scripts/update-constraints, checked by tests/test_deploy.py: never edit it by hand.
+"""
+
+
+def test_constraints_pin_every_runtime_dependency_at_its_installed_version() -> None:
+    expected = CONSTRAINTS_HEADER + "".join(
+        f"{name}=={version}\n" for name, version in runtime_pins().items()
+    )
+    if os.environ.get("GITOPS_RAY_UPDATE_CONSTRAINTS"):
+        CONSTRAINTS.write_text(expected)
+
+    assert CONSTRAINTS.read_text() == expected
 
 
 # --- a real API server accepts every object -------------------------------------------------------------
