@@ -58,7 +58,7 @@ def test_apply_k_installs_the_namespace_rbac_lease_role_controller_and_its_disru
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed (nor needed)")
-@pytest.mark.parametrize("directory", ["deploy"])
+@pytest.mark.parametrize("directory", ["deploy", "deploy/monitoring"])
 def test_the_python_kustomize_reader_renders_what_kubectl_kustomize_renders(directory: str) -> None:
     done = subprocess.run(
         ["kubectl", "kustomize", str(ROOT / directory)], capture_output=True, text=True, check=True
