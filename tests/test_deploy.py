@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 from gitops_ray import __version__
 from gitops_ray.app.settings import load_settings
 from gitops_ray.edge.kube import KubeApi
+from gitops_ray.edge.kube.lease import LeaseConfig
 from gitops_ray.model.objects import KubeObject
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,11 +142,15 @@ def test_the_replicas_prefer_different_nodes() -> None:
 
 def test_the_grace_period_outlasts_the_delete_wait_and_the_lease_release() -> None:
     """On SIGTERM the running cycle stops at its next write: the longest it goes without one is the
-    delete-wait budget; then the Lease is released in one request (timeout leaseDuration/3)."""
+    delete-wait budget; then the Lease is released in one request, whose timeout is half the renew
+    deadline (app/controller.py)."""
     pod = the("Deployment")["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     settings = load_settings(None, {e["name"]: e["value"] for e in container["env"] if "value" in e}, {})
-    stopping = settings.delete_wait + settings.lease_duration / 3
+    lease = LeaseConfig(
+        settings.lease_name, settings.lease_namespace, settings.identity, settings.lease_duration
+    )
+    stopping = settings.delete_wait + lease.renew_deadline / 2
 
     assert (settings.delete_wait, settings.lease_duration, stopping) == (20.0, 15.0, 25.0)
     assert pod["terminationGracePeriodSeconds"] == 60
