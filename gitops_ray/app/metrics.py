@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 
 from gitops_ray.edge.cycle import CycleResult
 
 
 class Metrics:
-    """Prometheus metrics of one controller process (its own registry: nothing global)."""
+    """Prometheus metrics of one controller process (its own registry: nothing global), with the
+    standard `process_*` (CPU, memory, open files) and `python_info` series that dashboards expect
+    (deploy/monitoring/)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
         self.cycles = Counter(
             "gitops_ray_cycles",
             "Cycles by result (applied, skipped, failed, fenced)",
