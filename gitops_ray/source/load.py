@@ -233,7 +233,7 @@ def load_tree(
 
 def load_file(name: str, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadedFile:
     """The file at `path` parsed, its documents and problems located at `name`; a file over `max_bytes` is
-    not read. Also for a file given on its own, which may be a pipe (`<(...)`): any size is read."""
+    not read (a pipe, `<(...)` on a command line, has no size until read: `parse_documents` checks it)."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
