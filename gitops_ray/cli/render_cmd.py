@@ -11,7 +11,7 @@ from typing import Any
 from gitops_ray.cli.caching import add_cache_flag, render_cache
 from gitops_ray.model.units import DesiredState
 from gitops_ray.report.files import RENDERED_HEADER, rendered_files, unit_stream
-from gitops_ray.source.inputs import Inputs, inputs_state, read_inputs
+from gitops_ray.source.inputs import inputs_state, read_inputs
 from gitops_ray.source.render_cache import RenderCache
 
 PATHS_HELP = (
@@ -52,17 +52,12 @@ def read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
-def read_paths(paths: Sequence[str]) -> Inputs:
-    """What `paths` hold (`source.inputs`), the paths that could not be read printed on stderr."""
+def _load(paths: Sequence[str], cache: RenderCache | None) -> tuple[DesiredState | None, int]:
+    """The state of every path that could be read (`source.inputs`; None when none could), and 1 if any
+    could not (after printing why)."""
     inputs = read_inputs(paths, read_stdin)
     for error in inputs.errors:
         print(f"error: {error}", file=sys.stderr)
-    return inputs
-
-
-def _load(paths: Sequence[str], cache: RenderCache | None) -> tuple[DesiredState | None, int]:
-    """The state of every path that could be read (None when none could), and 1 if any could not."""
-    inputs = read_paths(paths)
     state = inputs_state(inputs, cache) if inputs.sources else None
     return state, 1 if inputs.errors else 0
 
