@@ -7,6 +7,7 @@ Loose files are written under pytest's temporary directory, which is in no Git w
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 from pathlib import Path
 
@@ -95,11 +96,12 @@ def test_a_file_in_a_repository_renders_with_its_settings_and_its_path_there(
     assert "x.internal" in rendered
 
 
+@pytest.mark.git
 def test_a_file_in_a_git_work_tree_without_a_config_is_named_by_its_path_in_the_work_tree(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = write(tmp_path / "repo", {"clusters/ml/good.yaml": GOOD})
-    subprocess.run(["git", "init", "-q", str(repo)], check=True, env=GIT_ENV)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, env={**os.environ, **GIT_ENV})
     monkeypatch.chdir(repo / "clusters")
     assert run(["render", "ml/good.yaml", "--out", str(tmp_path / "out")], capsys)[0] == 0
     assert (
