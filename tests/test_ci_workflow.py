@@ -45,7 +45,7 @@ def test_the_workflow_runs_on_pull_requests_with_no_secret_but_its_own_token() -
 def test_the_workflow_runs_the_review_diff_and_the_render() -> None:
     assert gitops_ray_commands() == [
         ["diff", "--base", "origin/$BASE_REF", ".", "--format", "markdown"],
-        ["render", ".", "--out", "rendered"],
+        ["render", ".", "--out", "rendered", "--check"],
     ]
 
 
@@ -58,10 +58,7 @@ def test_every_command_of_the_workflow_parses_with_the_cli() -> None:
 def test_the_render_check_passes_on_the_example_repo(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(EXAMPLE_REPO, repo)
-    assert main(["render", str(repo), "--out", str(repo / "rendered"), "--no-cache"]) == 0
-    committed = {path.relative_to(EXAMPLE_REPO): path.read_bytes() for path in EXAMPLE_REPO.rglob("*.yaml")}
-    rendered = {path.relative_to(repo): path.read_bytes() for path in repo.rglob("*.yaml")}
-    assert rendered == committed
+    assert main(["render", str(repo), "--out", str(repo / "rendered"), "--check", "--no-cache"]) == 0
 
 
 def test_the_loader_never_reads_the_ci_directory() -> None:

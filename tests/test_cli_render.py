@@ -127,7 +127,48 @@ def test_a_broken_repo_config_fails_with_its_key(tmp_path: Path, capsys: pytest.
 
 def test_a_missing_path_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", str(tmp_path / "nope")]) == 1
-    assert capsys.readouterr().err == f"error: {tmp_path / 'nope'}: not a directory\n"
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nope'}: no such file or directory\n"
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+
+
+def test_check_of_a_fresh_out_dir_prints_nothing_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "rendered"
+    assert main(["render", str(EXAMPLE_REPO), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["render", str(EXAMPLE_REPO), "--out", str(out), "--check"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_check_lists_stale_missing_and_removed_files_exits_1_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = repo_with(
+        tmp_path / "repo",
+        {"clusters/ml/good.yaml": VALID, "clusters/ml/other.yaml": VALID.replace("good", "other")},
+    )
+    out = tmp_path / "out"
+    assert main(["render", str(repo), "--out", str(out)]) == 0
+    (out / "ml" / "good.yaml").write_text("# Rendered by gitops-ray from an older version\n")
+    (out / "ml" / "other.yaml").unlink()
+    (out / "ml" / "gone.yaml").write_text(
+        "# Rendered by gitops-ray from clusters/ml/gone.yaml (target: pods).\n"
+    )
+    (out / "ml" / "notes.yaml").write_text("mine: true\n")
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(["render", str(repo), "--out", str(out), "--check"]) == 1
+    assert capsys.readouterr().out == f"{out}/ml/gone.yaml\n{out}/ml/good.yaml\n{out}/ml/other.yaml\n"
+    assert snapshot(out) == before
+
+
+def test_check_needs_out(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", str(EXAMPLE_REPO), "--check"]) == 1
+    assert capsys.readouterr().err == "error: --check needs --out DIR\n"
 
 
 def test_render_names_file_document_and_raycluster_of_a_kuberay_warning(

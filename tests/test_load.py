@@ -8,7 +8,7 @@ import pytest
 
 from gitops_ray.model.units import LoadedFile, Problem
 from gitops_ray.source import load
-from gitops_ray.source.load import MAX_EXPANDED_NODES, load_tree, parse_documents
+from gitops_ray.source.load import MAX_EXPANDED_NODES, load_file, load_tree, parse_documents
 
 
 def test_documents_of_a_stream_are_returned_in_order_without_empty_ones() -> None:
@@ -155,4 +155,24 @@ def test_a_file_libyaml_cannot_load_is_reported_in_the_pure_python_loaders_words
             document=0,
             message="invalid YAML at line 1, column 5: mapping values are not allowed here",
         ),
+    )
+
+
+def test_a_file_named_on_its_own_is_parsed_under_the_name_given(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text("kind: ConfigMap\n")
+    assert load_file("clusters/ml/x.yaml", tmp_path / "x.yaml") == LoadedFile(
+        path="clusters/ml/x.yaml", documents=({"kind": "ConfigMap"},)
+    )
+
+
+def test_a_file_over_the_size_limit_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text("x" * 11)
+    assert load_file("x.yaml", tmp_path / "x.yaml", max_bytes=10).problems == (
+        Problem(file="x.yaml", message="file is 11 bytes, over the limit of 10"),
+    )
+
+
+def test_a_file_that_cannot_be_read_is_its_problem(tmp_path: Path) -> None:
+    assert load_file("x.yaml", tmp_path).problems == (
+        Problem(file="x.yaml", message="cannot read file: Is a directory"),
     )

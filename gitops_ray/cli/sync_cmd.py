@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from gitops_ray.app.settings import load_settings
 from gitops_ray.cli.caching import add_cache_flag, render_cache
+from gitops_ray.cli.render_cmd import read_stdin
 from gitops_ray.cli.source_id import local_source_id
 from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.units import DesiredState
@@ -22,6 +23,7 @@ from gitops_ray.report.review import DEFAULT_MAX_CHARS, diff_states, format_mark
 from gitops_ray.report.text import change_lines, drift_lines, summary_line
 from gitops_ray.source.config import ConfigError, read_repo_config
 from gitops_ray.source.desired import desired_state
+from gitops_ray.source.inputs import STDIN_PATH, inputs_state, read_review_pair
 
 if TYPE_CHECKING:
     from gitops_ray.edge.apply import SyncOptions
@@ -109,15 +111,22 @@ def register(subparsers: Any) -> None:
     diff = subparsers.add_parser(
         "diff",
         help="what a change does: to the rendered objects (no cluster), or to the cluster (--cluster)",
-        description="Without --cluster: compare the rendered objects of OLD and NEW directories, or of PATH "
-        "at --base REF and PATH now, and print unified diffs of rendered files (or a Markdown PR "
-        "comment). With --cluster: what `sync` would change in the cluster (server-side dry run). "
+        description="Without --cluster: compare the rendered objects of OLD and NEW (each a directory, a "
+        "YAML file or - for standard input, read as `render` reads them), or of PATH at --base REF and "
+        "PATH now, and print unified diffs of rendered files (or a Markdown PR comment). With "
+        "--cluster: what `sync` would change in the cluster (server-side dry run). "
         "Exit 0: no changes, 1: changes, 2: errors or invalid input (as `kubectl diff`).",
     )
     diff.add_argument(
-        "source", type=Path, metavar="PATH", help="repository root (the OLD tree with two paths)"
+        "source",
+        type=Path,
+        nargs="?",
+        metavar="PATH",
+        help="repository root (--base: default .), or OLD: a directory, a YAML file or -",
     )
-    diff.add_argument("proposed", type=Path, nargs="?", metavar="NEW", help="the proposed tree")
+    diff.add_argument(
+        "proposed", type=Path, nargs="?", metavar="NEW", help="the proposed directory, YAML file or -"
+    )
     diff.add_argument("--base", metavar="REF", help="compare PATH as of this Git ref with PATH now")
     diff.add_argument("--format", choices=("text", "markdown"), default="text", help="output format")
     diff.add_argument(
@@ -225,6 +234,9 @@ def run_diff(args: argparse.Namespace) -> int:
     if args.proposed is not None or args.base is not None:
         print("error: --cluster compares one PATH with the cluster (no NEW, no --base)", file=sys.stderr)
         return DIFF_EXIT_ERROR
+    if args.source is None:
+        print("error: --cluster needs PATH", file=sys.stderr)
+        return DIFF_EXIT_ERROR
     loaded = _desired_and_cluster(args)
     if loaded is None:
         return DIFF_EXIT_ERROR
@@ -293,31 +305,16 @@ def run_repo_sync(args: argparse.Namespace) -> int:
 
 def run_review_diff(args: argparse.Namespace) -> int:
     """Rendered objects of two trees (OLD NEW, or PATH at --base REF and PATH now); no cluster needed."""
-    from gitops_ray.edge.git.changes import partial_review
-    from gitops_ray.edge.git.export import export_tree
-
     if (args.proposed is None) == (args.base is None):
         print("error: give NEW or --base REF (or --cluster)", file=sys.stderr)
         return DIFF_EXIT_ERROR
-    with tempfile.TemporaryDirectory(prefix="gitops-ray-base-") as scratch:
-        # --base: only what the change can affect, when Git can say exactly what that is
-        partial = partial_review(args.source, args.base, Path(scratch)) if args.base is not None else None
-        try:
-            if partial is not None:
-                base, proposed, everything = partial.base, partial.proposed, partial.proposed_all
-            else:
-                if args.base is not None:
-                    old_root, new_root = export_tree(args.source, args.base, Path(scratch)), args.source
-                else:
-                    old_root, new_root = args.source, args.proposed
-                for root in (old_root, new_root):
-                    if not root.is_dir():
-                        raise ConfigError(f"{root}: not a directory")
-                base, proposed = desired_state(old_root), desired_state(new_root)
-                everything = proposed
-        except GitopsRayError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return DIFF_EXIT_ERROR
+    if args.base is None:
+        states = _old_and_new(str(args.source), str(args.proposed))
+    else:
+        states = _at_base_and_now(args.source or Path("."), args.base)
+    if states is None:
+        return DIFF_EXIT_ERROR
+    base, proposed, everything = states
     changes = diff_states(base, proposed)
     compared = len({unit.key for unit in (*base.units, *everything.units)})
     sys.stdout.write(
@@ -331,3 +328,41 @@ def run_review_diff(args: argparse.Namespace) -> int:
     if everything.problems:
         return DIFF_EXIT_ERROR
     return DIFF_EXIT_CHANGES if changes else DIFF_EXIT_NO_CHANGES
+
+
+def _at_base_and_now(source: Path, ref: str) -> tuple[DesiredState, DesiredState, DesiredState] | None:
+    """PATH at REF and now: the units to diff in each and the whole proposed state; None (after saying
+    why) on an error."""
+    from gitops_ray.edge.git.changes import partial_review
+    from gitops_ray.edge.git.export import export_tree
+
+    with tempfile.TemporaryDirectory(prefix="gitops-ray-base-") as scratch:
+        # only what the change can affect, when Git can say exactly what that is
+        partial = partial_review(source, ref, Path(scratch))
+        try:
+            if partial is not None:
+                return partial.base, partial.proposed, partial.proposed_all
+            old_root = export_tree(source, ref, Path(scratch))
+            for root in (old_root, source):
+                if not root.is_dir():
+                    raise ConfigError(f"{root}: not a directory")
+            proposed = desired_state(source)
+            return desired_state(old_root), proposed, proposed
+        except GitopsRayError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return None
+
+
+def _old_and_new(old: str, new: str) -> tuple[DesiredState, DesiredState, DesiredState] | None:
+    """`diff OLD NEW`: the states of the two paths (`source.inputs.read_review_pair`); None (after saying
+    why) when either path could not be read."""
+    if old == new == STDIN_PATH:
+        print("error: OLD and NEW cannot both be - (standard input is read once)", file=sys.stderr)
+        return None
+    before, after = read_review_pair(old, new, read_stdin)
+    for error in (*before.errors, *after.errors):
+        print(f"error: {error}", file=sys.stderr)
+    if before.errors or after.errors:
+        return None
+    proposed = inputs_state(after)
+    return inputs_state(before), proposed, proposed

@@ -6,6 +6,7 @@ Pure apart from reading the tree. Bad input never raises: it becomes problems on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,6 +114,7 @@ def desired_state(
     options: SourceOptions | None = None,
     source_id: str | None = None,
     cache: RenderCache | None = None,
+    files: Sequence[LoadedFile] | None = None,
 ) -> DesiredState:
     """Everything the tree at `repo_root` asks for, units sorted by namespace and name.
 
@@ -120,10 +122,12 @@ def desired_state(
     whole cycle fails and the cluster stays as it was). `source_id` defaults to the directory itself
     (`file://<absolute path>#<path>`); callers that know the repository pass its identity. With `cache`,
     a unit whose inputs were rendered before is taken from it (`DesiredState.rendered` counts the others).
+    `files` stand for the tree's (the files users name on the command line, `source.inputs`).
     """
     if options is None:
         options = read_repo_config(repo_root)
-    files = load_source(repo_root, options)
+    if files is None:
+        files = load_source(repo_root, options)
     units, broken = group_units(files, options.default_target)
     results = [_render_cached(unit, options.render, cache) for unit in sorted(units, key=lambda u: u.key)]
     if source_id is None:

@@ -20,6 +20,7 @@ import yaml
 from gitops_ray.model.units import LoadedFile, Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")
+STDIN_NAME = "<stdin>"  # how documents read from standard input are named in problems and rendered files
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 # Nodes a file may expand to once aliases are followed: far above any real manifest, far below a bomb.
 MAX_EXPANDED_NODES = 200_000
@@ -226,16 +227,20 @@ def load_tree(
         if real is None:
             loaded.append(LoadedFile(path=relative, problems=(Problem(file=relative, message=problem),)))
             continue
-        try:
-            size = real.stat().st_size
-            if size > max_bytes:
-                message = f"file is {size} bytes, over the limit of {max_bytes}"
-                loaded.append(LoadedFile(path=relative, problems=(Problem(file=relative, message=message),)))
-                continue
-            data = real.read_bytes()
-        except OSError as error:
-            message = f"cannot read file: {error.strerror}"
-            loaded.append(LoadedFile(path=relative, problems=(Problem(file=relative, message=message),)))
-            continue
-        loaded.append(parse_documents(relative, data, max_bytes))
+        loaded.append(load_file(relative, real, max_bytes))
     return loaded
+
+
+def load_file(name: str, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadedFile:
+    """The file at `path` parsed, its documents and problems located at `name`; a file over `max_bytes` is
+    not read (a pipe, `<(...)` on a command line, has no size until read: `parse_documents` checks it)."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            message = f"file is {size} bytes, over the limit of {max_bytes}"
+            return LoadedFile(path=name, problems=(Problem(file=name, message=message),))
+        data = path.read_bytes()
+    except OSError as error:
+        message = f"cannot read file: {error.strerror}"
+        return LoadedFile(path=name, problems=(Problem(file=name, message=message),))
+    return parse_documents(name, data, max_bytes)
