@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import structlog
 
-from gitops_ray.app.logs import configure_logging
+from gitops_ray.app.logs import LIBRARIES, RESPONSE_BODIES, configure_logging
 from gitops_ray.observe.outcome import healed_by
 from gitops_ray.reconcile.assess import Standing
 from gitops_ray.reconcile.inventory import MemberRef
@@ -24,16 +24,13 @@ from gitops_ray.reconcile.plan import Action, PlannedAction
 def stream() -> Iterator[io.StringIO]:
     """A log stream configured by `configure_logging`; the test process's logging is restored after."""
     root = logging.getLogger()
-    saved = (
-        root.handlers[:],
-        root.level,
-        {n: logging.getLogger(n).level for n in ("apscheduler", "urllib3")},
-    )
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in (*LIBRARIES, RESPONSE_BODIES)}
     out = io.StringIO()
     yield out
-    root.handlers, root.level = saved[0], saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
+    root.handlers, root.level = handlers, level
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
     logging.captureWarnings(False)
     structlog.reset_defaults()
 
@@ -97,6 +94,13 @@ def test_the_level_filters_our_lines_and_keeps_library_info_lines_for_debug(
     library.info("library info")
     library.warning("library warning")
     assert [line["event"] for line in lines(stream)] == expected
+
+
+def test_even_at_debug_the_kubernetes_clients_response_bodies_are_not_logged(stream: io.StringIO) -> None:
+    configure_logging("json", "debug", stream)
+    logging.getLogger("kubernetes.client.rest").debug("response body: %s", '{"data": {"token": "czNjcjN0"}}')
+    logging.getLogger("kubernetes.client.rest").warning("a warning")
+    assert [line["event"] for line in lines(stream)] == ["a warning"]
 
 
 def test_lines_logged_inside_a_cycle_carry_its_id(stream: io.StringIO) -> None:

@@ -14,6 +14,8 @@ import structlog
 
 LIBRARIES = ("apscheduler", "kubernetes", "urllib3", "py.warnings")
 """Their info lines (apscheduler's "Running job ..." on every poll) are shown only at level debug."""
+RESPONSE_BODIES = "kubernetes.client.rest"
+"""Logs every response body at debug (Secrets' data among them): never below info."""
 
 
 def configure_logging(log_format: str, log_level: str = "info", stream: TextIO | None = None) -> None:
@@ -42,6 +44,7 @@ def configure_logging(log_format: str, log_level: str = "info", stream: TextIO |
     root.setLevel(level)
     for name in LIBRARIES:
         logging.getLogger(name).setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+    logging.getLogger(RESPONSE_BODIES).setLevel(max(level, logging.INFO))
     logging.captureWarnings(True)
     structlog.configure(
         processors=[

@@ -55,7 +55,7 @@ class ControllerSettings:
     delete_wait: float = 20.0  # seconds a cycle waits, in all, for deleted Pods to go before recreating
     kubeconfig: str | None = None  # default: in-cluster ServiceAccount, else ~/.kube/config
     context: str | None = None
-    metrics_address: str = "0.0.0.0:8080"  # /metrics, /healthz, /readyz
+    metrics_address: str = "0.0.0.0:8080"  # /metrics, /healthz, /readyz, POST /hooks/git
     leader_election: bool = False  # stand-by replicas behind a coordination.k8s.io Lease
     lease_name: str = "gitops-ray"
     lease_namespace: str = ""  # default: $POD_NAMESPACE, else default
