@@ -128,6 +128,17 @@ def test_an_exception_is_one_json_line_with_its_traceback(stream: io.StringIO) -
     assert "ValueError: boom" in line["exception"]
 
 
+def test_a_library_exception_is_one_json_line_with_its_traceback(stream: io.StringIO) -> None:
+    configure_logging("json", "info", stream)
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError:
+        logging.getLogger("apscheduler.executors.default").exception('Job "tick" raised an exception')
+    (line,) = lines(stream)
+    assert (line["event"], line["level"]) == ('Job "tick" raised an exception', "error")
+    assert "ZeroDivisionError: division by zero" in line["exception"]
+
+
 def test_the_console_format_is_one_readable_line(stream: io.StringIO) -> None:
     configure_logging("console", "info", stream)
     structlog.get_logger("gitops_ray").info("cycle.done", created=2)
