@@ -240,6 +240,8 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         which has nothing to poll."""
         if not controller.is_leader():
             return False
+        if poll_requested.is_set():
+            return True  # a poll asked for earlier has not started yet: it serves this request too
         poll_requested.set()
         if scheduler.running:
             scheduler.modify_job("cycle", next_run_time=datetime.now(UTC))
@@ -257,7 +259,10 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         "interval",
         seconds=settings.interval,
         id="cycle",
-        max_instances=2,  # the running poll and one a webhook asked for, which waits for it (see tick)
+        name="poll",
+        # the running poll, one a webhook asked for (it waits, see tick) and one due at the interval,
+        # which returns at once: a webhook's run is never refused for too many instances
+        max_instances=3,
         coalesce=True,
         next_run_time=datetime.now(UTC),  # first poll at once (None would pause the job)
     )
