@@ -177,7 +177,7 @@ def test_render_names_file_document_and_raycluster_of_a_kuberay_warning(
     autoscaled = """\
 apiVersion: ray.io/v1
 kind: RayCluster
-metadata: {name: auto, namespace: ml}
+metadata: {name: auto, namespace: ml, annotations: {gitops-ray.io/target: raycluster}}
 spec:
   enableInTreeAutoscaling: true
   headGroupSpec:

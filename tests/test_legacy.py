@@ -81,7 +81,7 @@ def test_a_small_legacy_cluster_becomes_this_kuberay_raycluster() -> None:
     assert migration.document == {
         "apiVersion": "ray.io/v1",
         "kind": "RayCluster",
-        "metadata": {"name": "c"},
+        "metadata": {"name": "c", "annotations": {"gitops-ray.io/target": "raycluster"}},
         "spec": {
             "headGroupSpec": {
                 "rayStartParams": {},
@@ -142,6 +142,11 @@ def test_every_choice_is_noted_at_the_field_it_made() -> None:
         ),
         ("spec.rayVersion", f"from the head image {IMAGE}"),
         ("apiVersion", "was cluster.ray.io/v1, Ray's legacy operator format"),
+        (
+            "metadata.annotations.gitops-ray.io/target",
+            "raycluster: the Ray autoscaler needs KubeRay, so gitops-ray applies the RayCluster and KubeRay "
+            "runs its Pods",
+        ),
     ]
 
 
@@ -464,7 +469,11 @@ def test_unknown_fields_are_warnings_and_server_set_metadata_is_dropped() -> Non
     document["metadata"].update({"namespace": "ml", "uid": "1234", "resourceVersion": "7"})
     document["status"] = {"phase": "Running"}
     migration = migrate(document)
-    assert migration.document["metadata"] == {"name": "c", "namespace": "ml"}
+    assert migration.document["metadata"] == {
+        "name": "c",
+        "namespace": "ml",
+        "annotations": {"gitops-ray.io/target": "raycluster"},
+    }
     assert choices_at(document, "metadata") == ["dropped resourceVersion, uid (set by the API server)"]
     assert choices_at(document) == ["dropped status (the legacy operator's)"]
     assert warnings_of(document) == [

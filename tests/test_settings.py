@@ -58,8 +58,22 @@ def test_defaults_are_documented_values() -> None:
         ({}, {"repo": "r", "interval": 600.0}, "resync_interval: must not be shorter than interval"),
         ({}, {"repo": "r", "metrics_address": "8080"}, "metrics_address: must be HOST:PORT"),
         ({}, {"repo": "r", "log_format": "xml"}, "log_format: must be json or console"),
+        (
+            {"GITOPS_RAY_LOG_LEVEL": "verbose"},
+            {"repo": "r"},
+            "log_level: must be one of debug, info, warning, error, got 'verbose'",
+        ),
     ],
-    ids=["no-repo", "bad-bool", "bad-number", "zero-interval", "resync-too-short", "bad-address", "bad-log"],
+    ids=[
+        "no-repo",
+        "bad-bool",
+        "bad-number",
+        "zero-interval",
+        "resync-too-short",
+        "bad-address",
+        "bad-log",
+        "bad-level",
+    ],
 )
 def test_a_bad_setting_says_where_it_came_from(
     environ: dict[str, str], flags: dict[str, object], message: str

@@ -8,6 +8,7 @@ every `resync_interval`, so drift in the cluster is found and healed even while 
 
 from __future__ import annotations
 
+import secrets
 import signal
 import threading
 import time
@@ -26,6 +27,7 @@ from gitops_ray.app.http import serve_http
 from gitops_ray.app.logs import configure_logging
 from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
+from gitops_ray.app.webhook import Webhook, webhook_secret
 from gitops_ray.edge.apply import SyncOptions
 from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, run_repo_cycle
 from gitops_ray.edge.fencing import Fenced, WriteCheck, unfenced
@@ -72,11 +74,17 @@ class Controller:
 
     def tick(self) -> CycleResult | None:
         """One poll; None when standing by or when the cycle failed or was fenced (logged and counted).
+        Every line a poll logs carries the same random `cycle` id.
 
         A fenced cycle keeps no fingerprint, nor does a stand-by: whoever leads next runs a full cycle."""
         if not self.is_leader():
             self.fingerprint = None
             return None
+        with structlog.contextvars.bound_contextvars(cycle=secrets.token_hex(4)):
+            return self._tick()
+
+    def _tick(self) -> CycleResult | None:
+        """One poll of the leader."""
         now = self.clock()
         if self.last_full_cycle is not None and now - self.last_full_cycle >= self.settings.resync_interval:
             self.epoch += 1  # a new cluster epoch: the next cycle re-checks the cluster
@@ -148,7 +156,8 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
 
     On a signal, writes are fenced at once (the running cycle aborts at its next write or push), the
     running cycle is waited for, and only then is the Lease released: a successor never overlaps us."""
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
+    secret = webhook_secret(settings, environ)
     agent = user_agent(settings.identity)
     kube_factory: KubeFactory | None = None
     api_client: Any = None
@@ -208,25 +217,52 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
     controller.check = check
     cycle_lock = threading.Lock()  # held by a running cycle; shutdown takes it before releasing the Lease
 
+    poll_requested = threading.Event()  # a webhook asked for a poll that has not started yet
+
     def tick() -> None:
-        with cycle_lock:
-            if stopping.is_set():
-                return
+        """One poll. A poll due while a cycle runs is dropped: it never overlaps, the next one is at the
+        interval. A webhook's request waits for the running cycle (which may have fetched before the push)
+        and then polls once, however many requests came meanwhile."""
+        requested = poll_requested.is_set()
+        if not cycle_lock.acquire(blocking=requested):
+            return
+        try:
+            if stopping.is_set() or (requested and not poll_requested.is_set()):
+                return  # stopping, or the request was served by the poll this one waited for
+            poll_requested.clear()
             controller.tick()
+        finally:
+            cycle_lock.release()
         ready.set()
+
+    def request_poll() -> bool:
+        """The webhook: run the poll job now (the scheduler's thread pool runs it); False on a stand-by,
+        which has nothing to poll."""
+        if not controller.is_leader():
+            return False
+        if poll_requested.is_set():
+            return True  # a poll asked for earlier has not started yet: it serves this request too
+        poll_requested.set()
+        if scheduler.running:
+            scheduler.modify_job("cycle", next_run_time=datetime.now(UTC))
+        return True
 
     server = serve_http(
         settings.metrics_address,
         controller.metrics.registry,
         lambda: controller.healthy(controller.clock()),
         ready,
+        Webhook(secret, request_poll) if secret is not None else None,
     )
     scheduler.add_job(
         tick,
         "interval",
         seconds=settings.interval,
         id="cycle",
-        max_instances=1,  # a slow cycle delays the next poll; it never overlaps it
+        name="poll",
+        # the running poll, one a webhook asked for (it waits, see tick) and one due at the interval,
+        # which returns at once: a webhook's run is never refused for too many instances
+        max_instances=3,
         coalesce=True,
         next_run_time=datetime.now(UTC),  # first poll at once (None would pause the job)
     )
@@ -245,6 +281,7 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         ref=settings.ref,
         interval=settings.interval,
         identity=settings.identity,
+        webhook=secret is not None,
     )
     try:
         scheduler.start()

@@ -2,7 +2,9 @@
 
 One table (`SETTINGS`) names every option once; the file key, the environment variable, the flag and
 the README's documentation all derive from it, so the layers cannot drift apart. Secrets are not
-settings: Git credentials come from files or `GITOPS_RAY_GIT_*` (see `gitops_ray.edge.git.credentials`).
+settings: Git credentials come from files or `GITOPS_RAY_GIT_*` (see `gitops_ray.edge.git.credentials`),
+the webhook secret from the file `webhook_secret_file` names or `GITOPS_RAY_WEBHOOK_SECRET`
+(`gitops_ray.app.webhook`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 from gitops_ray.model.errors import GitopsRayError
 
 ENV_PREFIX = "GITOPS_RAY_"
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 class SettingsError(GitopsRayError):
@@ -52,13 +55,15 @@ class ControllerSettings:
     delete_wait: float = 20.0  # seconds a cycle waits, in all, for deleted Pods to go before recreating
     kubeconfig: str | None = None  # default: in-cluster ServiceAccount, else ~/.kube/config
     context: str | None = None
-    metrics_address: str = "0.0.0.0:8080"  # /metrics, /healthz, /readyz
+    metrics_address: str = "0.0.0.0:8080"  # /metrics, /healthz, /readyz, POST /hooks/git
     leader_election: bool = False  # stand-by replicas behind a coordination.k8s.io Lease
     lease_name: str = "gitops-ray"
     lease_namespace: str = ""  # default: $POD_NAMESPACE, else default
     lease_duration: float = 15.0  # seconds a leader may go silent before another takes over
     identity: str = ""  # this replica's name in the Lease (default: $HOSTNAME)
     log_format: str = "json"  # json or console
+    log_level: str = "info"  # debug, info, warning or error
+    webhook_secret_file: str = ""  # file holding the POST /hooks/git secret (or $GITOPS_RAY_WEBHOOK_SECRET)
 
     def resolved(self, environ: Mapping[str, str]) -> ControllerSettings:
         """Defaults that depend on the environment filled in, and every value checked."""
@@ -79,6 +84,10 @@ class ControllerSettings:
             raise SettingsError("resync_interval: must not be shorter than interval")
         if settings.log_format not in ("json", "console"):
             raise SettingsError(f"log_format: must be json or console, got {settings.log_format!r}")
+        if settings.log_level not in LOG_LEVELS:
+            raise SettingsError(
+                f"log_level: must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}"
+            )
         host, _, port = settings.metrics_address.rpartition(":")
         if not host or not port.isdigit():
             raise SettingsError(f"metrics_address: must be HOST:PORT, got {settings.metrics_address!r}")

@@ -44,7 +44,8 @@ def register(subparsers: Any) -> None:
         description="Settings come from --config FILE, then GITOPS_RAY_* variables, then flags (highest). "
         "Git credentials are not settings: GITOPS_RAY_GIT_TOKEN, _USERNAME or _PASSWORD (each also as "
         "<NAME>_FILE, for a mounted Secret), GITOPS_RAY_GIT_SSH_KEY_FILE, _KNOWN_HOSTS_FILE and "
-        "_SSH_STRICT_HOST_KEY_CHECKING (yes by default).",
+        "_SSH_STRICT_HOST_KEY_CHECKING (yes by default). Nor is the webhook secret (POST /hooks/git): "
+        "GITOPS_RAY_WEBHOOK_SECRET, or the file --webhook-secret-file names.",
     )
     run.add_argument("--config", metavar="FILE", help="YAML settings file (camelCase keys)")
     add_setting_flags(run)

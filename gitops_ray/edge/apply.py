@@ -32,7 +32,7 @@ from gitops_ray.model.ownership import (
 )
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import DETAILED_STATES, UnitDrift, unit_drift
-from gitops_ray.observe.outcome import SyncResult, UnitResult
+from gitops_ray.observe.outcome import SyncResult, UnitResult, healed_by
 from gitops_ray.reconcile.assess import Standing
 from gitops_ray.reconcile.compact import compact_live
 from gitops_ray.reconcile.inventory import (
@@ -368,7 +368,10 @@ def _failed_unit(key: UnitKey, source: str, message: str, plan: UnitPlan | None 
     problem = Problem(source, message, object=f"unit {key}")
     drift = UnitDrift(key, source, (), None, (problem,))
     counts = plan.counts(action.ref for action in plan.actions) if plan else Counts(failed=1)
-    return UnitResult(key, counts, (problem,), drift, _changes(plan) if plan else ())
+    changes = _changes(plan) if plan else ()
+    return UnitResult(
+        key, counts, (problem,), drift, changes, failed=frozenset(change.ref for change in changes)
+    )
 
 
 def _blocked_by(
@@ -455,8 +458,20 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
         pending = (
             tuple(run.pending[ref] for ref in sorted(run.pending, key=MemberRef.sort_key)) if run else ()
         )
+        failed_refs = frozenset(run.failed) if run else frozenset()
+        deferred = frozenset(run.pending) if run else frozenset()
+        changes = _changes(unit_plan)
+        recorded = inventories[unit_plan.key].members if unit_plan.key in inventories else frozenset()
         results[unit_plan.key] = UnitResult(
-            unit_plan.key, counts, errors, drift, _changes(unit_plan), pending
+            unit_plan.key,
+            counts,
+            errors,
+            drift,
+            changes,
+            pending,
+            failed=failed_refs,
+            deferred=deferred,
+            healed=healed_by(changes, recorded, failed_refs | deferred) if run else frozenset(),
         )
     return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
 

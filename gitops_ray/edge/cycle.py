@@ -12,6 +12,7 @@ cycle after the remote is back runs in full and commits.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from gitops_ray.observe.outcome import SyncResult
 
 log = structlog.get_logger(__name__)
+
+CYCLE_COUNTS = ("created", "updated", "recreated", "pruned", "failed", "pending", "conflicts")
 
 KubeFactory = Callable[[], "KubeApi"]
 """Opens the cluster connection; only called when a cycle applies."""
@@ -120,6 +123,7 @@ def run_repo_cycle(
     `check` runs before every cluster write and every push; `Fenced` from it aborts the cycle. With
     `cache`, units (and their rendered files) whose inputs did not change are not rendered again.
     """
+    started = time.monotonic()
     applying = kube_factory is not None
     empty_prune = sync_options.allow_empty_prune if sync_options is not None else False
     with GitSource(settings) as source:
@@ -134,7 +138,13 @@ def run_repo_cycle(
             offline=offline is not None,
         )
         if _unchanged(fingerprint, previous):
-            log.info("cycle.skipped", url=source.display_url, revision=checkout.revision)
+            log.info(
+                "cycle.skipped",
+                url=source.display_url,
+                revision=checkout.revision,
+                duration_seconds=_seconds_since(started),
+                **_counts(None),
+            )
             return CycleResult(checkout.revision, previous, skipped=True, offline=offline)
         state = _desired_state(checkout, settings, source_options, cache)
         sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
@@ -155,10 +165,14 @@ def run_repo_cycle(
             )
             publication = commit_back.publish(outputs, checkout, recompute)
     problems = state.problems + _emptiness(state, source_options)
+    if sync is not None:
+        _log_changes(sync, sync_options.dry_run if sync_options is not None else False)
     log.info(
         "cycle.done",
         url=source.display_url,
         revision=checkout.revision,
+        duration_seconds=_seconds_since(started),
+        **_counts(sync),
         units=len(state.units),
         rendered=state.rendered,
         problems=len(problems),
@@ -178,6 +192,42 @@ def run_repo_cycle(
         ),
         offline=offline,
     )
+
+
+def _seconds_since(started: float) -> float:
+    return round(time.monotonic() - started, 3)
+
+
+def _counts(sync: SyncResult | None) -> dict[str, int]:
+    """The figures of a cycle's summary line (all 0 when nothing was applied); `healed` are the created,
+    updated and recreated objects that repaired drift rather than carried a Git change."""
+    counts = sync.counts if sync is not None else None
+    figures = {name: getattr(counts, name) if counts else 0 for name in CYCLE_COUNTS}
+    return {**figures, "healed": sync.healed if sync is not None else 0}
+
+
+def _log_changes(sync: SyncResult, dry_run: bool) -> None:
+    """One line per object written (or, in a dry run, that would be): `object.create`, `.update`,
+    `.recreate`, `.prune`, with `result` done, failed or pending (a recreate waiting for its old object)."""
+    for unit in sync.units:
+        for change in unit.changes:
+            result = (
+                "failed"
+                if change.ref in unit.failed
+                else "pending"
+                if change.ref in unit.deferred
+                else "done"
+            )
+            (log.warning if result == "failed" else log.info)(
+                f"object.{change.action.value}",
+                unit=str(unit.key),
+                object=str(change.ref),
+                reason=change.reason,
+                standing=change.standing.value if change.standing else None,
+                healed=change.ref in unit.healed,
+                result=result,
+                dry_run=dry_run,
+            )
 
 
 def _unchanged(fingerprint: CycleFingerprint, previous: CycleFingerprint | None) -> bool:

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 from gitops_ray.model.objects import KubeObject
 
+TARGET_ANNOTATION = "gitops-ray.io/target"
+RAYCLUSTER_TARGET = "raycluster"
+AUTOSCALING_FIELD = "spec.enableInTreeAutoscaling"
+
 
 def raycluster_for_apply(raycluster: KubeObject) -> KubeObject:
     """The RayCluster as the `raycluster` target applies it: no status, and no worker `replicas` when the
@@ -69,7 +73,26 @@ class Target:
         """The object to send for `desired`, given its live copy."""
         return keeping_autoscaled_replicas(desired, live) if self.applies_raycluster else desired
 
+    def refusal(self, raycluster: KubeObject) -> tuple[str, str] | None:
+        """(field, message) when this target cannot run `raycluster`, else None.
+
+        The Ray autoscaler scales by patching the RayCluster (`replicas`, `scaleStrategy.workersToDelete`)
+        and waits for KubeRay's `reconcilePods` to create or delete the Pods; with the Pods applied from
+        Git no operator acts on those patches, so the cluster would never scale (and the next sync would
+        undo whatever did)."""
+        spec = raycluster.get("spec")
+        if self.applies_raycluster or not isinstance(spec, dict):
+            return None
+        if spec.get("enableInTreeAutoscaling") is not True:
+            return None
+        return (
+            AUTOSCALING_FIELD,
+            f"the Ray autoscaler needs the KubeRay operator, which target {self.name} does not use: set "
+            f"target {RAYCLUSTER_TARGET} (annotation {TARGET_ANNOTATION}: {RAYCLUSTER_TARGET} on the "
+            f"RayCluster, or `target: {RAYCLUSTER_TARGET}` in gitops-ray.yaml)",
+        )
+
 
 PODS = Target("pods", applies_raycluster=False)
-RAYCLUSTER = Target("raycluster", applies_raycluster=True)
+RAYCLUSTER = Target(RAYCLUSTER_TARGET, applies_raycluster=True)
 TARGETS: dict[str, Target] = {target.name: target for target in (PODS, RAYCLUSTER)}

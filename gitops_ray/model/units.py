@@ -8,7 +8,6 @@ from typing import Any
 from gitops_ray.model.objects import KubeObject
 from gitops_ray.model.targets import PODS
 
-TARGET_ANNOTATION = "gitops-ray.io/target"
 RAYCLUSTER_API_VERSION = "ray.io/v1"
 DEFAULT_NAMESPACE = "default"
 

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from gitops_ray.model.units import Problem, UnitKey
 from gitops_ray.observe.drift import UnitDrift
-from gitops_ray.reconcile.plan import Counts, PlannedAction
+from gitops_ray.reconcile.assess import Standing
+from gitops_ray.reconcile.inventory import MemberRef
+from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
+
+DRIFTED = frozenset({Standing.EDITED, Standing.TERMINATED, Standing.TERMINATING})
+
+
+def healed_by(
+    changes: Iterable[PlannedAction], recorded: frozenset[MemberRef], unsent: frozenset[MemberRef]
+) -> frozenset[MemberRef]:
+    """The changes sent that put back what Git already asked for, not what Git changed: an object someone
+    else edited, a Pod that stopped or is being deleted, an object of the inventory (`recorded`) that
+    someone deleted."""
+    return frozenset(
+        change.ref
+        for change in changes
+        if change.ref not in unsent
+        and (
+            change.standing in DRIFTED
+            or (
+                change.action is Action.CREATE
+                and change.standing is Standing.ABSENT
+                and change.ref in recorded
+            )
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -21,6 +46,9 @@ class UnitResult:
     drift: UnitDrift
     changes: tuple[PlannedAction, ...] = ()
     pending: tuple[str, ...] = ()  # recreates left for a later cycle (old object still terminating)
+    failed: frozenset[MemberRef] = frozenset()  # changes whose request failed
+    deferred: frozenset[MemberRef] = frozenset()  # the recreates `pending` describes
+    healed: frozenset[MemberRef] = frozenset()  # changes that repaired drift (`healed_by`)
 
     @property
     def ok(self) -> bool:
@@ -52,3 +80,11 @@ class SyncResult:
     @property
     def has_changes(self) -> bool:
         return any(unit.changes for unit in self.units)
+
+    @property
+    def counts(self) -> Counts:
+        return sum((unit.counts for unit in self.units), Counts())
+
+    @property
+    def healed(self) -> int:
+        return sum(len(unit.healed) for unit in self.units)

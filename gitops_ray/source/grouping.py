@@ -11,11 +11,10 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from gitops_ray.model.objects import CLUSTER_SCOPED_KINDS, KubeObject, object_ref
-from gitops_ray.model.targets import PODS, TARGETS
+from gitops_ray.model.targets import PODS, TARGET_ANNOTATION, TARGETS
 from gitops_ray.model.units import (
     DEFAULT_NAMESPACE,
     RAYCLUSTER_API_VERSION,
-    TARGET_ANNOTATION,
     LoadedFile,
     Problem,
     Unit,
@@ -121,6 +120,12 @@ def _units_of_file(loaded: LoadedFile, default_target: str) -> tuple[list[Unit],
                 )
             )
             target = default_target
+        refusal = TARGETS[target].refusal(cluster)
+        if refusal is not None:
+            field, message = refusal
+            unit_problems.append(
+                Problem(file=loaded.path, document=index, object=label, field=field, message=message)
+            )
         units.append(
             Unit(
                 key=key,

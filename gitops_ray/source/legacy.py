@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.objects import KubeObject, api_group
+from gitops_ray.model.targets import RAYCLUSTER, TARGET_ANNOTATION
 from gitops_ray.model.units import RAYCLUSTER_API_VERSION
 from gitops_ray.render.raystart import go_json_object
 
@@ -173,7 +174,7 @@ def migrate(document: KubeObject) -> Migration:
     new_document = {
         "apiVersion": RAYCLUSTER_API_VERSION,
         "kind": "RayCluster",
-        "metadata": _metadata(document, notes),
+        "metadata": _with_raycluster_target(_metadata(document, notes), notes),
         "spec": new_spec,
     }
     return Migration(new_document, tuple(notes.choices), tuple(notes.warnings))
@@ -238,6 +239,17 @@ def _metadata(document: KubeObject, notes: _Notes) -> dict[str, Any]:
     if dropped:
         notes.choice(("metadata",), f"dropped {', '.join(dropped)} (set by the API server)")
     return {key: copy.deepcopy(metadata[key]) for key in _KEPT_METADATA if key in metadata}
+
+
+def _with_raycluster_target(metadata: dict[str, Any], notes: _Notes) -> dict[str, Any]:
+    """Target `raycluster`: the converted cluster autoscales, and only KubeRay can run its autoscaler."""
+    annotations = _mapping(metadata.get("annotations"), ("metadata", "annotations"))
+    notes.choice(
+        ("metadata", "annotations", TARGET_ANNOTATION),
+        f"{RAYCLUSTER.name}: the Ray autoscaler needs KubeRay, so gitops-ray applies the RayCluster and "
+        "KubeRay runs its Pods",
+    )
+    return {**metadata, "annotations": {**annotations, TARGET_ANNOTATION: RAYCLUSTER.name}}
 
 
 def _mapping(value: Any, path: FieldPath, required: bool = False) -> dict[str, Any]:

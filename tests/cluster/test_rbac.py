@@ -13,6 +13,7 @@ from testkit import raycluster
 
 from gitops_ray.edge.kube import KubeApi, connect
 from gitops_ray.model.objects import KubeObject
+from gitops_ray.render import render_raycluster
 
 pytestmark = pytest.mark.apiserver
 
@@ -42,13 +43,20 @@ def connect_as(admin: KubeApi, admin_kubeconfig: str, rbac: list[KubeObject], tm
     return connect(identity_kubeconfig(admin, admin_kubeconfig, rbac, tmp_path / "kubeconfig"), None)
 
 
+def autoscaler_role(cluster: KubeObject) -> KubeObject:
+    """The Role KubeRay renders for the cluster's autoscaler, as a plain document beside the cluster (target
+    pods refuses autoscaling itself): granting its rules needs holding them."""
+    autoscaled = copy.deepcopy(cluster)
+    autoscaled["spec"]["enableInTreeAutoscaling"] = True
+    return next(obj for obj in render_raycluster(autoscaled).objects if obj["kind"] == "Role")
+
+
 def test_the_deployed_cluster_role_is_enough_to_sync(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     as_controller = connect_as(kube, apiserver_kubeconfig, deploy_rbac(), tmp_path)
     cluster = raycluster("demo", namespace, workers=1)
-    cluster["spec"]["enableInTreeAutoscaling"] = True  # the autoscaler's Role: granting needs holding
-    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [cluster]})
+    write_source(tmp_path / "src", {f"{namespace}/demo.yaml": [cluster, autoscaler_role(cluster)]})
 
     result = sync(tmp_path / "src", as_controller)
 

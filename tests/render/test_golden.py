@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_REPO = ROOT / "example-repo"
 CLUSTERS = EXAMPLE_REPO / "clusters"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-# KubeRay's samples, verbatim but for a namespace where two samples would clash in `default`.
+# KubeRay's samples, verbatim but for a namespace where two samples would clash in `default` and the
+# autoscaler's target annotation (its Pods are KubeRay's to create).
 SAMPLES = {
     "autoscaler": "autoscaling/autoscaler.yaml",
     "complete": "default/complete.yaml",
