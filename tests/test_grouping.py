@@ -92,19 +92,6 @@ def test_a_cluster_defined_in_two_files_is_applied_from_neither() -> None:
     ]
 
 
-def test_an_object_declared_by_two_units_blocks_both() -> None:
-    units, _ = group_units(
-        [
-            LoadedFile("a.yaml", (raycluster("a"), configmap("shared"))),
-            LoadedFile("b.yaml", (raycluster("b"), configmap("shared"))),
-        ]
-    )
-    assert [[p.message for p in u.problems] for u in units] == [
-        ["also declared in b.yaml; an object belongs to one unit"],
-        ["also declared in a.yaml; an object belongs to one unit"],
-    ]
-
-
 def test_target_comes_from_the_annotation_or_the_default() -> None:
     units, _ = group_units(
         [LoadedFile("a.yaml", (raycluster("a", **{"gitops-ray.io/target": "raycluster"}), raycluster("b")))],

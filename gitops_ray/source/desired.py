@@ -23,6 +23,7 @@ from gitops_ray.render import render_raycluster
 from gitops_ray.render.errors import RenderError
 from gitops_ray.render.options import RenderOptions
 from gitops_ray.render.validate import ManagedElsewhere
+from gitops_ray.source.collisions import with_collisions
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
 from gitops_ray.source.grouping import group_units
 from gitops_ray.source.load import load_tree
@@ -126,7 +127,7 @@ def desired_state(
     if source_id is None:
         source_id = ownership.source_identity(repo_root.resolve().as_uri(), options.path)
     return DesiredState(
-        units=tuple(unit for unit, _ in results),
+        units=tuple(with_collisions([unit for unit, _ in results])),
         broken_sources=tuple(broken),
         source_id=source_id,
         rendered=sum(1 for _, fresh in results if fresh),

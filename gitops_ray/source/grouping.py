@@ -1,7 +1,8 @@
 """Grouping: loaded files -> units of isolation (one RayCluster with the other documents of its file).
 
 Pure. A problem in one document of a file marks every unit of that file, so none of them is applied
-half-way, and the source counts as not whole (nothing is pruned) until it is fixed.
+half-way, and the source counts as not whole (nothing is pruned) until it is fixed. Objects that two
+units would both produce are found after rendering (`source.collisions`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 
-from gitops_ray.model.objects import CLUSTER_SCOPED_KINDS, KubeObject, object_ref
+from gitops_ray.model.objects import CLUSTER_SCOPED_KINDS, KubeObject
 from gitops_ray.model.targets import PODS, TARGETS
 from gitops_ray.model.units import (
     DEFAULT_NAMESPACE,
@@ -152,37 +153,22 @@ def _units_of_file(loaded: LoadedFile, default_target: str) -> tuple[list[Unit],
     return units, problems
 
 
-def _duplicates(units: Sequence[Unit]) -> list[Unit]:
-    """Mark units that share a key, or declare an object another unit declares: none of them is applied
-    (which file should win is not ours to guess), and none is pruned."""
+def _duplicate_keys(units: Sequence[Unit]) -> list[Unit]:
+    """Mark units that share a key (two RayClusters of one name, or two files of one stem and namespace):
+    none of them is applied (which file should win is not ours to guess), and none is pruned."""
     sources_of_key: dict[UnitKey, list[str]] = {}
-    units_of_object: dict[tuple[str, str, str, str], list[Unit]] = {}
     for unit in units:
         sources_of_key.setdefault(unit.key, []).append(unit.source)
-        for document in unit.extras:
-            units_of_object.setdefault(object_ref(document), []).append(unit)
     marked: list[Unit] = []
     for unit in units:
-        problems: list[Problem] = []
-        others = [source for source in sources_of_key[unit.key] if source != unit.source]
-        if len(sources_of_key[unit.key]) > 1:
-            elsewhere = ", ".join(others) if others else "the same file"
-            problems.append(
-                unit.problem_at_raycluster(f"{unit.key} is defined more than once (also in {elsewhere})")
-            )
-        for document in unit.extras:
-            ref = object_ref(document)
-            owners = {owner.key for owner in units_of_object[ref]}
-            if len(owners) > 1:
-                elsewhere = ", ".join(sorted(o.source for o in units_of_object[ref] if o.key != unit.key))
-                problems.append(
-                    Problem(
-                        file=unit.source,
-                        object=f"{ref[1]} {ref[2]}/{ref[3]}" if ref[2] else f"{ref[1]} {ref[3]}",
-                        message=f"also declared in {elsewhere}; an object belongs to one unit",
-                    )
-                )
-        marked.append(replace(unit, problems=unit.problems + tuple(problems)) if problems else unit)
+        sources = sources_of_key[unit.key]
+        if len(sources) == 1:
+            marked.append(unit)
+            continue
+        others = [source for source in sources if source != unit.source]
+        elsewhere = ", ".join(others) if others else "the same file"
+        problem = unit.problem_at_raycluster(f"{unit.key} is defined more than once (also in {elsewhere})")
+        marked.append(replace(unit, problems=(*unit.problems, problem)))
     return marked
 
 
@@ -204,4 +190,4 @@ def group_units(
         file_units, file_problems = _units_of_file(loaded, default_target)
         units.extend(file_units)
         broken.extend(file_problems)
-    return _duplicates(units), broken
+    return _duplicate_keys(units), broken
