@@ -90,7 +90,7 @@ def test_a_broken_file_beside_valid_ones_leaves_the_others_rendered(tmp_path: Pa
     )
     (tmp_path / "bad.yaml").write_text("kind: [\n")
     state = desired_state(tmp_path, SourceOptions())
-    assert [(str(u.key), u.ok) for u in state.units] == [("ml/good", True)]
+    assert [(str(u.key), u.ok) for u in state.units] == [("default/good", True)]
     assert [p.file for p in state.broken_sources] == ["bad.yaml"]
 
 

@@ -122,7 +122,7 @@ def desired_state(
     if options is None:
         options = read_repo_config(repo_root)
     files = load_source(repo_root, options)
-    units, broken = group_units(files, options.default_target)
+    units, broken = group_units(files, options)
     results = [_render_cached(unit, options.render, cache) for unit in sorted(units, key=lambda u: u.key)]
     if source_id is None:
         source_id = ownership.source_identity(repo_root.resolve().as_uri(), options.path)

@@ -124,8 +124,8 @@ def review_states(
     shared_and_changed = base_files(proposed_files, load_source(base_root, options), changed, tracked)
     if shared_and_changed is None:
         return None
-    base_units, base_broken = group_units(shared_and_changed, options.default_target)
-    proposed_units, proposed_broken = group_units(proposed_files, options.default_target)
+    base_units, base_broken = group_units(shared_and_changed, options)
+    proposed_units, proposed_broken = group_units(proposed_files, options)
     proposed_order = _ordered(proposed_units, None)
     proposed_rendered = [render_unit(unit, options.render) for unit in proposed_order]
     done = list(zip(proposed_order, proposed_rendered, strict=True))
