@@ -28,8 +28,8 @@ from gitops_ray.source.conversion import V1ALPHA1, from_v1alpha1
 
 RAY_GROUP = "ray.io"
 LEGACY_GROUP = "cluster.ray.io"  # the legacy Ray operator's, before KubeRay
-KUBERAY_API_VERSION = "ray.io/v1"
-# KubeRay's other kinds: applied as written for the KubeRay operator (target `raycluster` only).
+# KubeRay's other kinds, in `ray.io/v1` like RayCluster: applied as written for the KubeRay operator
+# (target `raycluster` only).
 KUBERAY_KINDS = ("RayJob", "RayService")
 # A Kubernetes namespace name: an RFC 1123 label.
 _NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -120,9 +120,9 @@ def _kind_problem(path: str, index: int, document: KubeObject) -> Problem | None
         message += f"run `gitops-ray migrate {path}` to rewrite it as {RAYCLUSTER_API_VERSION}"
         return replace(here, field="apiVersion", message=message)
     if kind in KUBERAY_KINDS and group == RAY_GROUP:
-        if api_version == KUBERAY_API_VERSION:
+        if api_version == RAYCLUSTER_API_VERSION:
             return None
-        message = f"only {KUBERAY_API_VERSION} {kind} is applied, not {api_version}"
+        message = f"only {RAYCLUSTER_API_VERSION} {kind} is applied, not {api_version}"
         return replace(here, field="apiVersion", message=message)
     if near_raycluster(kind):
         message = f"{api_version} {kind} looks like KubeRay's RayCluster: "
