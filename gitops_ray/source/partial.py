@@ -80,10 +80,9 @@ def keys_to_diff(
     return frozenset(selected)
 
 
-def _ordered(units: Sequence[Unit], keys: Collection[UnitKey] | None) -> list[Unit]:
-    """The units (of `keys`, or all) in `desired_state`'s order, so duplicates resolve as there."""
-    ordered = sorted(units, key=lambda unit: unit.key)  # stable: as `desired_state` orders them
-    return [unit for unit in ordered if keys is None or unit.key in keys]
+def _ordered(units: Sequence[Unit]) -> list[Unit]:
+    """The units in `desired_state`'s order, so duplicates and collisions resolve as there."""
+    return sorted(units, key=lambda unit: unit.key)  # stable: as `desired_state` orders them
 
 
 def _rendered_reusing(
@@ -126,11 +125,11 @@ def review_states(
         return None
     base_units, base_broken = group_units(shared_and_changed, options)
     proposed_units, proposed_broken = group_units(proposed_files, options)
-    proposed_order = _ordered(proposed_units, None)
+    proposed_order = _ordered(proposed_units)
     proposed_rendered = [render_unit(unit, options.render) for unit in proposed_order]
     done = list(zip(proposed_order, proposed_rendered, strict=True))
     rendered, proposed_collided = _collisions(proposed_rendered)
-    base_all, base_collided = _collisions(_rendered_reusing(_ordered(base_units, None), done, options.render))
+    base_all, base_collided = _collisions(_rendered_reusing(_ordered(base_units), done, options.render))
     keys = keys_to_diff(base_units, proposed_units, changed) | base_collided | proposed_collided
     return ReviewStates(
         base=DesiredState(
