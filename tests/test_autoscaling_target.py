@@ -32,7 +32,9 @@ def cluster(autoscaling: object = None, target: str | None = None) -> dict[str, 
 
 
 def problems(document: dict[str, Any], default_target: str = "pods") -> list[Problem]:
-    units, _ = group_units([LoadedFile("ml/demo.yaml", (document,))], default_target)
+    units, _ = group_units(
+        [LoadedFile("ml/demo.yaml", (document,))], SourceOptions(default_target=default_target)
+    )
     return [problem for unit in units for problem in unit.problems]
 
 

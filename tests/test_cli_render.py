@@ -78,7 +78,12 @@ def test_render_out_reproduces_the_committed_rendered_dir(tmp_path: Path) -> Non
 def test_an_invalid_cluster_exits_1_names_it_and_the_others_are_still_rendered(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    repo = repo_with(tmp_path, {"clusters/ml/bad.yaml": INVALID, "clusters/ml/good.yaml": VALID})
+    files = {
+        "gitops-ray.yaml": "path: clusters\n",
+        "clusters/ml/bad.yaml": INVALID,
+        "clusters/ml/good.yaml": VALID,
+    }
+    repo = repo_with(tmp_path, files)
     assert main(["render", str(repo)]) == 1
     out, err = capsys.readouterr()
     assert "name: good-head\n" in out and "bad-head" not in out

@@ -21,6 +21,7 @@ def test_every_key_is_read() -> None:
             "renderedDir": "out/rendered",
             "driftDir": "out/drift",
             "target": "raycluster",
+            "namespaceFromFolder": False,
             "maxFileBytes": 2048,
             "maxPodsPerCluster": 500,
             "operator": {
@@ -37,6 +38,7 @@ def test_every_key_is_read() -> None:
         rendered_dir="out/rendered",
         drift_dir="out/drift",
         default_target="raycluster",
+        namespace_from_folder=False,
         max_file_bytes=2048,
         render=RenderOptions(
             enable_login_shell=True,
@@ -64,6 +66,10 @@ def test_every_key_is_read() -> None:
             {"operator": {"featureGates": {"RayClusterMTLS": True}}},
             "operator.featureGates.RayClusterMTLS: unknown",
         ),
+        (
+            {"namespaceFromFolder": "no"},
+            "gitops-ray.yaml: namespaceFromFolder: must be true or false, got 'no'",
+        ),
         ({"maxFileBytes": 0}, "gitops-ray.yaml: maxFileBytes: must be a positive integer, got 0"),
         ({"maxPodsPerCluster": "many"}, "maxPodsPerCluster: must be a positive integer, got 'many'"),
     ],
@@ -71,6 +77,7 @@ def test_every_key_is_read() -> None:
         "unknown-key",
         "path-escape",
         "bad-target",
+        "folder-rule-not-bool",
         "not-bool",
         "operator-typo",
         "unsupported-gate",

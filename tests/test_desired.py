@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from gitops_ray.model.ownership import membership_labels
 from gitops_ray.model.targets import raycluster_for_apply
 from gitops_ray.model.units import Problem, Unit, UnitKey
@@ -31,6 +33,10 @@ def cluster(name: str = "demo", **spec: Any) -> dict[str, Any]:
     }
 
 
+def without_namespace(raycluster: dict[str, Any]) -> dict[str, Any]:
+    return {**raycluster, "metadata": {"name": raycluster["metadata"]["name"]}}
+
+
 def unit(raycluster: dict[str, Any], target: str = "pods") -> Unit:
     return Unit(
         key=UnitKey("ml", raycluster["metadata"]["name"]),
@@ -54,6 +60,16 @@ def test_the_example_repo_renders_every_unit_without_problems() -> None:
         "ml-team/gpu-training",
         "redis-ft/raycluster-external-redis",
     ]
+
+
+def test_a_cluster_file_without_namespaces_is_applied_in_its_folders_namespace(tmp_path: Path) -> None:
+    (tmp_path / "clusters" / "ml").mkdir(parents=True)
+    (tmp_path / "clusters" / "ml" / "demo.yaml").write_text(
+        yaml.safe_dump_all([without_namespace(cluster())])
+    )
+    state = desired_state(tmp_path, SourceOptions(path="clusters"))
+    assert {obj["metadata"]["namespace"] for unit in state.units for obj in unit.objects} == {"ml"}
+    assert [(str(u.key), u.warnings) for u in state.units] == [("ml/demo", ())]
 
 
 def test_every_applied_object_carries_the_units_membership_labels() -> None:
@@ -90,7 +106,7 @@ def test_a_broken_file_beside_valid_ones_leaves_the_others_rendered(tmp_path: Pa
     )
     (tmp_path / "bad.yaml").write_text("kind: [\n")
     state = desired_state(tmp_path, SourceOptions())
-    assert [(str(u.key), u.ok) for u in state.units] == [("ml/good", True)]
+    assert [(str(u.key), u.ok) for u in state.units] == [("default/good", True)]
     assert [p.file for p in state.broken_sources] == ["bad.yaml"]
 
 

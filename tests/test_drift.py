@@ -321,6 +321,12 @@ def test_a_unit_applying_its_raycluster_takes_health_from_the_raycluster() -> No
     assert drift.health == Health(False, 1, 2)
 
 
+def test_a_raycluster_target_unit_without_a_raycluster_has_no_head() -> None:
+    job = {"apiVersion": "ray.io/v1", "kind": "RayJob", "metadata": {"name": "job", "namespace": "team-a"}}
+    applying = RenderedUnit(KEY, SOURCE, target="raycluster", objects=(job,))
+    assert unit_drift(applying, {MemberRef.from_object(job): job}, None).health == Health(None, 0, 0)
+
+
 # --- units ----------------------------------------------------------------------------------------------
 
 

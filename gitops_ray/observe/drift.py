@@ -256,7 +256,9 @@ def unit_health(unit: RenderedUnit, live: Mapping[MemberRef, KubeObject]) -> Hea
     wanted = list(unit.objects)
     if TARGETS[unit.target].applies_raycluster:
         clusters = [obj for obj in wanted if obj.get("kind") == "RayCluster"]
-        return raycluster_health(live.get(MemberRef.from_object(clusters[0])) if clusters else None)
+        if not clusters:  # a file without a RayCluster (a RayJob, a ConfigMap): no head, as with Pods
+            return Health(None, 0, 0)
+        return raycluster_health(live.get(MemberRef.from_object(clusters[0])))
     return pod_health(
         (
             (MemberRef.from_object(obj), label(obj, NODE_TYPE_LABEL))

@@ -34,6 +34,7 @@ class SourceOptions:
     rendered_dir: str = "rendered"
     drift_dir: str = "drift"
     default_target: str = PODS.name
+    namespace_from_folder: bool = True  # the first folder below `path` names the namespace (README)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     render: RenderOptions = field(default_factory=RenderOptions)
 
@@ -152,7 +153,16 @@ def _feature_gates(gates: object) -> FeatureGates:
 
 def parse_repo_config(data: Mapping[str, Any]) -> SourceOptions:
     """SourceOptions from the parsed `gitops-ray.yaml`; unknown keys are errors (typos must not pass)."""
-    known = {"path", "renderedDir", "driftDir", "target", "maxFileBytes", "maxPodsPerCluster", "operator"}
+    known = {
+        "path",
+        "renderedDir",
+        "driftDir",
+        "target",
+        "namespaceFromFolder",
+        "maxFileBytes",
+        "maxPodsPerCluster",
+        "operator",
+    }
     for key in data:
         if key not in known:
             raise _fail(str(key), f"unknown setting; known: {', '.join(sorted(known))}")
@@ -167,6 +177,8 @@ def parse_repo_config(data: Mapping[str, Any]) -> SourceOptions:
         if data["target"] not in TARGETS:
             raise _fail("target", f"must be one of {', '.join(TARGETS)}, got {data['target']!r}")
         values["default_target"] = data["target"]
+    if "namespaceFromFolder" in data:
+        values["namespace_from_folder"] = _bool("namespaceFromFolder", data["namespaceFromFolder"])
     if "maxFileBytes" in data:
         size = data["maxFileBytes"]
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:

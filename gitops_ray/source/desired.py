@@ -24,6 +24,7 @@ from gitops_ray.render import render_raycluster
 from gitops_ray.render.errors import RenderError
 from gitops_ray.render.options import RenderOptions
 from gitops_ray.render.validate import ManagedElsewhere
+from gitops_ray.source.collisions import with_collisions
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
 from gitops_ray.source.credentials import credential_warnings
 from gitops_ray.source.grouping import group_units
@@ -128,12 +129,12 @@ def desired_state(
         options = read_repo_config(repo_root)
     if files is None:
         files = load_source(repo_root, options)
-    units, broken = group_units(files, options.default_target)
+    units, broken = group_units(files, options)
     results = [_render_cached(unit, options.render, cache) for unit in sorted(units, key=lambda u: u.key)]
     if source_id is None:
         source_id = ownership.source_identity(repo_root.resolve().as_uri(), options.path)
     return DesiredState(
-        units=tuple(unit for unit, _ in results),
+        units=tuple(with_collisions([unit for unit, _ in results])),
         broken_sources=tuple(broken),
         source_id=source_id,
         rendered=sum(1 for _, fresh in results if fresh),

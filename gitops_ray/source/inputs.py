@@ -58,6 +58,11 @@ def repository_of(file: Path) -> Path | None:
     return None
 
 
+# Loose files and standard input are in no repository layout: their folders name no namespace, so a
+# document without one goes to `default`, as kubectl would apply it.
+LOOSE_OPTIONS = SourceOptions(namespace_from_folder=False)
+
+
 def read_inputs(paths: Sequence[str], read_stdin: Callable[[], bytes]) -> Inputs:
     """The sources `paths` name, in the order they are first named. A missing path, or a repository whose
     `gitops-ray.yaml` is broken, is an error of its own: the other paths are still read."""
@@ -68,7 +73,7 @@ def read_inputs(paths: Sequence[str], read_stdin: Callable[[], bytes]) -> Inputs
     errors: list[str] = []
     for text in dict.fromkeys(paths):  # a path named twice is read once (so is `-`)
         if text == STDIN_PATH:
-            pending.setdefault(None, (None, SourceOptions(), []))[2].append(
+            pending.setdefault(None, (None, LOOSE_OPTIONS, []))[2].append(
                 parse_documents(STDIN_NAME, read_stdin())
             )
             continue
@@ -78,7 +83,7 @@ def read_inputs(paths: Sequence[str], read_stdin: Callable[[], bytes]) -> Inputs
             continue
         root = path if path.is_dir() else repository_of(path)
         key: Path | None = None
-        options: SourceOptions | None = SourceOptions()
+        options: SourceOptions | None = LOOSE_OPTIONS
         if root is not None:
             key = root.resolve()
             if key not in settings:

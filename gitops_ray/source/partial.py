@@ -2,10 +2,11 @@
 
 Pure apart from reading the trees. Git says which files differ between the base and the work tree; the
 files that do not differ are parsed once (from the work tree) and stand for both trees, so every file of
-both trees is grouped as a full render would group it (duplicate keys and objects declared twice are
-cross-file checks: a changed file can clash with an unchanged one). Only the units whose inputs differ
-are serialized and diffed; every proposed unit is still rendered, because its render problems are part of
-the review (the problem list and the exit status) even when the unit itself did not change.
+both trees is grouped as a full render would group it (duplicate keys are a cross-file check: a changed
+file can clash with an unchanged one). Only the units whose inputs differ, or whose objects collide with
+another unit's in either tree (`source.collisions`), are serialized and diffed; every proposed unit is
+still rendered, because its render problems are part of the review (the problem list and the exit status)
+even when the unit itself did not change, and a base unit equal to a proposed one is not rendered again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_ray.model.units import DesiredState, LoadedFile, Unit, UnitKey
+from gitops_ray.model.units import DesiredState, LoadedFile, RenderedUnit, Unit, UnitKey
+from gitops_ray.render.options import RenderOptions
+from gitops_ray.source.collisions import with_collisions
 from gitops_ray.source.config import SourceOptions
 from gitops_ray.source.desired import load_source, render_unit
 from gitops_ray.source.grouping import group_units
@@ -77,10 +80,33 @@ def keys_to_diff(
     return frozenset(selected)
 
 
-def _ordered(units: Sequence[Unit], keys: Collection[UnitKey] | None) -> list[Unit]:
-    """The units (of `keys`, or all) in `desired_state`'s order, so duplicates resolve as there."""
-    ordered = sorted(units, key=lambda unit: unit.key)  # stable: as `desired_state` orders them
-    return [unit for unit in ordered if keys is None or unit.key in keys]
+def _ordered(units: Sequence[Unit]) -> list[Unit]:
+    """The units in `desired_state`'s order, so duplicates and collisions resolve as there."""
+    return sorted(units, key=lambda unit: unit.key)  # stable: as `desired_state` orders them
+
+
+def _rendered_reusing(
+    units: Sequence[Unit], done: Sequence[tuple[Unit, RenderedUnit]], options: RenderOptions
+) -> list[RenderedUnit]:
+    """Each unit rendered, taken from `done` when it holds an equal unit: rendering is a function of the
+    unit and the options, so the base renders only the units that differ from the proposed ones."""
+    by_key: dict[UnitKey, list[tuple[Unit, RenderedUnit]]] = {}
+    for unit, rendered in done:
+        by_key.setdefault(unit.key, []).append((unit, rendered))
+    return [
+        next((rendered for same, rendered in by_key.get(unit.key, []) if same == unit), None)
+        or render_unit(unit, options)
+        for unit in units
+    ]
+
+
+def _collisions(units: Sequence[RenderedUnit]) -> tuple[list[RenderedUnit], frozenset[UnitKey]]:
+    """`with_collisions(units)`, and the keys of the units it marked: collisions are found after rendering,
+    so an unchanged unit can gain or lose one through a changed file."""
+    marked = with_collisions(units)
+    return marked, frozenset(
+        after.key for before, after in zip(units, marked, strict=True) if after is not before
+    )
 
 
 def review_states(
@@ -97,15 +123,20 @@ def review_states(
     shared_and_changed = base_files(proposed_files, load_source(base_root, options), changed, tracked)
     if shared_and_changed is None:
         return None
-    base_units, base_broken = group_units(shared_and_changed, options.default_target)
-    proposed_units, proposed_broken = group_units(proposed_files, options.default_target)
-    keys = keys_to_diff(base_units, proposed_units, changed)
-    rendered = tuple(render_unit(unit, options.render) for unit in _ordered(proposed_units, None))
-    base = tuple(render_unit(unit, options.render) for unit in _ordered(base_units, keys))
+    base_units, base_broken = group_units(shared_and_changed, options)
+    proposed_units, proposed_broken = group_units(proposed_files, options)
+    proposed_order = _ordered(proposed_units)
+    proposed_rendered = [render_unit(unit, options.render) for unit in proposed_order]
+    done = list(zip(proposed_order, proposed_rendered, strict=True))
+    rendered, proposed_collided = _collisions(proposed_rendered)
+    base_all, base_collided = _collisions(_rendered_reusing(_ordered(base_units), done, options.render))
+    keys = keys_to_diff(base_units, proposed_units, changed) | base_collided | proposed_collided
     return ReviewStates(
-        base=DesiredState(units=base, broken_sources=tuple(base_broken)),
+        base=DesiredState(
+            units=tuple(unit for unit in base_all if unit.key in keys), broken_sources=tuple(base_broken)
+        ),
         proposed=DesiredState(
             units=tuple(unit for unit in rendered if unit.key in keys), broken_sources=tuple(proposed_broken)
         ),
-        proposed_all=DesiredState(units=rendered, broken_sources=tuple(proposed_broken)),
+        proposed_all=DesiredState(units=tuple(rendered), broken_sources=tuple(proposed_broken)),
     )

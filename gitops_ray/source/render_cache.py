@@ -2,9 +2,9 @@
 
 The key is a digest of everything a `RenderedUnit` depends on: the unit as grouped (its RayCluster and the
 other documents of its file, its key, file, target and problems), the render options and the gitops-ray
-version. Cross-file checks (a key or an object declared twice) happen while grouping, before the key is
-taken, so their outcome is part of it. A unit whose documents cannot be written as JSON (a YAML `!!binary`)
-has no key and is always rendered.
+version. A key declared twice is found while grouping, before the key is taken, so it is part of it; an
+object two units produce is found after rendering, outside the cache (`source.collisions`). A unit whose
+documents cannot be written as JSON (a YAML `!!binary`) has no key and is always rendered.
 """
 
 from __future__ import annotations

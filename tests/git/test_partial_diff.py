@@ -71,6 +71,15 @@ def _object_clash(user: UserClone, p: str) -> None:
     user.write(f"{p}clusters/team-a/b.yaml", cluster_yaml("b", "team-a", 2, CONFIGMAP))
 
 
+def _generated_name_clash(user: UserClone, p: str) -> None:
+    head_service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "a-head-svc", "namespace": "team-a"},
+    }
+    user.write(f"{p}clusters/team-a/b.yaml", cluster_yaml("b", "team-a", 2, head_service))
+
+
 def _clash_resolved(user: UserClone, p: str) -> None:
     _object_clash(user, p)
     user.commit("clash")
@@ -114,6 +123,7 @@ CASES: dict[str, tuple[Callable[[UserClone, str], None], bool]] = {
     "moved-and-committed": (_moved_and_committed, True),
     "duplicate-key-with-unchanged-file": (_duplicate_key, True),
     "object-clash-with-unchanged-file": (_object_clash, True),
+    "generated-name-clash-with-unchanged-file": (_generated_name_clash, True),
     "clash-resolved": (_clash_resolved, True),
     "broken-yaml": (_broken_yaml, True),
     "ignored-file": (_ignored_file, True),
