@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -53,6 +54,68 @@ def test_a_pod_only_we_wrote_keeps_metadata_status_and_the_spec_fields_assess_re
             "containerStatuses": [{"name": "ray-head", "ready": True, "state": {"running": {}}}],
         },
     }
+
+
+def test_conditions_and_container_states_keep_their_verdicts_not_their_timestamps_and_ids() -> None:
+    live = live_pod(
+        status={
+            "phase": "Pending",
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "reason": "Unschedulable",
+                    "message": "0/3 nodes are available",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": "2026-12-04T10:00:00Z",
+                }
+            ],
+            "containerStatuses": [
+                {
+                    "name": "ray-head",
+                    "ready": False,
+                    "restartCount": 4,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}},
+                    "lastState": {"terminated": {"exitCode": 1}},
+                    "image": "rayproject/ray:2.52.0",
+                    "imageID": "docker-pullable://rayproject/ray@sha256:0123",
+                    "containerID": "containerd://4567",
+                    "started": False,
+                }
+            ],
+        }
+    )
+
+    assert compact_live(live)["status"] == {
+        "phase": "Pending",
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/3 nodes are available",
+            }
+        ],
+        "containerStatuses": [
+            {
+                "name": "ray-head",
+                "ready": False,
+                "restartCount": 4,
+                "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s"}},
+            }
+        ],
+    }
+
+
+def test_compacted_pods_hold_equal_strings_once() -> None:
+    first, second = (json.loads(json.dumps(live_pod(KUBELET))) for _ in range(2))  # as decoded: no shared str
+    assert first["metadata"]["namespace"] is not second["metadata"]["namespace"]
+
+    one, other = compact_live(first), compact_live(second)
+
+    assert one["metadata"]["labels"]["ray.io/node-type"] is other["metadata"]["labels"]["ray.io/node-type"]
+    assert one["metadata"]["namespace"] is other["metadata"]["namespace"]
+    assert one == other
 
 
 def test_compacting_leaves_the_listed_object_unchanged() -> None:
