@@ -52,10 +52,11 @@ class InventoryError(GitopsRayError):
     """A parent object that cannot be read as a gitops-ray inventory; the message names object and field."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberRef:
     """Identifies one applied object. Equality ignores the API version (ApplySets track group and kind),
-    so an object listed as `apps/v1` is the same member when read back through another version."""
+    so an object listed as `apps/v1` is the same member when read back through another version. Slotted: a
+    cycle holds a few for each of tens of thousands of objects."""
 
     api_version: str = field(compare=False)
     kind: str
