@@ -29,7 +29,7 @@ from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
 from gitops_ray.app.webhook import Webhook, webhook_secret
 from gitops_ray.edge.apply import SyncOptions
-from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, run_repo_cycle
+from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, StateMemo, run_repo_cycle
 from gitops_ray.edge.fencing import Fenced, WriteCheck, unfenced
 from gitops_ray.edge.git import RepoSettings, credentials_from_env
 from gitops_ray.model.errors import GitopsRayError
@@ -59,6 +59,7 @@ class Controller:
     ticks_done: int = 0
     # Rendered units by content: a resync epoch or a one-file change renders only what changed.
     render_cache: MemoryRenderCache = field(default_factory=MemoryRenderCache)
+    state_memo: StateMemo = field(default_factory=StateMemo)
 
     @property
     def sync_options(self) -> SyncOptions:
@@ -99,6 +100,7 @@ class Controller:
                 cluster_token=str(self.epoch),
                 check=self.check,
                 cache=self.render_cache,
+                memo=self.state_memo,
             )
         except Fenced as error:
             self.fingerprint = None

@@ -63,6 +63,24 @@ class CycleFingerprint:
     offline: bool = False
 
 
+@dataclass
+class StateMemo:
+    """The last cycle's desired state and the sources and settings it came from. A cycle whose sources and
+    settings are the same (every resync epoch while Git is quiet) takes it as it is, instead of loading,
+    grouping and keying every file again: the desired state is a pure function of those two digests."""
+
+    sources: str = ""
+    config: str = ""
+    state: DesiredState | None = None
+
+    def get(self, fingerprint: CycleFingerprint) -> DesiredState | None:
+        same = (self.sources, self.config) == (fingerprint.sources, fingerprint.config)
+        return replace(self.state, rendered=0) if same and self.state is not None else None
+
+    def put(self, fingerprint: CycleFingerprint, state: DesiredState) -> None:
+        self.sources, self.config, self.state = fingerprint.sources, fingerprint.config, state
+
+
 @dataclass(frozen=True)
 class UnitSummary:
     """One unit as the cycle saw it: how many objects it wants, and what is wrong with it."""
@@ -112,6 +130,7 @@ def run_repo_cycle(
     cluster_token: str = "",
     check: WriteCheck = unfenced,
     cache: RenderCache | None = None,
+    memo: StateMemo | None = None,
 ) -> CycleResult:
     """Run one cycle for `settings.url`; raises GitSourceError (remote, ref, push) or ConfigError.
 
@@ -121,7 +140,8 @@ def run_repo_cycle(
     An unreachable remote raises RemoteUnavailable only when no revision of the ref was ever fetched;
     otherwise the cycle goes on offline with the last fetched one (`CycleResult.offline`).
     `check` runs before every cluster write and every push; `Fenced` from it aborts the cycle. With
-    `cache`, units (and their rendered files) whose inputs did not change are not rendered again.
+    `cache`, units (and their rendered files) whose inputs did not change are not rendered again; with
+    `memo`, a cycle over the same sources and settings as the last one reuses its desired state.
     """
     started = time.monotonic()
     applying = kube_factory is not None
@@ -146,7 +166,11 @@ def run_repo_cycle(
                 **_counts(None),
             )
             return CycleResult(checkout.revision, previous, skipped=True, offline=offline)
-        state = _desired_state(checkout, settings, source_options, cache)
+        state = memo.get(fingerprint) if memo is not None else None
+        if state is None:
+            state = _desired_state(checkout, settings, source_options, cache)
+            if memo is not None:
+                memo.put(fingerprint, state)
         sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
         drift = {unit.key: unit.drift for unit in sync.units} if sync is not None else None
 

@@ -7,12 +7,14 @@ import json
 import subprocess
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 
 import pytest
 from git_repos import UserClone, git
 
-from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, run_repo_cycle
+import gitops_ray.edge.cycle as cycle_module
+from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, StateMemo, run_repo_cycle
 from gitops_ray.edge.git import GitConfigError, PushRejected, RepoSettings
 from gitops_ray.edge.kube import KubeApi
 from gitops_ray.model.ownership import SOURCE_ID_ANNOTATION
@@ -57,7 +59,7 @@ def tracked_files(user: UserClone, *dirs: str) -> list[str]:
     return git(user.path, "ls-files", "--", *dirs).splitlines()
 
 
-def expected_outputs(user: UserClone) -> dict[str, bytes]:
+def expected_outputs(user: UserClone) -> Mapping[str, bytes]:
     """What the outputs must be for the sources in the user's clone (rendered independently of the cycle)."""
     return output_files(desired_state(user.path))
 
@@ -104,6 +106,7 @@ def test_a_new_cluster_state_token_runs_the_cycle_again_without_a_new_commit(
 def test_a_source_change_after_a_skip_is_rendered(settings: RepoSettings, cluster_repo: UserClone) -> None:
     first = run_repo_cycle(settings)
     cluster_repo.pull()
+    cluster_repo.pull()  # the first cycle committed its outputs
     cluster_repo.write("clusters/team-a/small.yaml", raycluster("small", version="2.47.0"))
     cluster_repo.commit("upgrade ray")
     cluster_repo.push()
@@ -347,3 +350,28 @@ def test_two_writers_racing_on_one_branch_lose_no_commit_and_end_consistent(
         len([name for name in committed_outputs(cluster_repo) if name.startswith("rendered/")])
         == clusters + 1
     )
+
+
+def test_a_cycle_over_the_same_sources_reuses_the_last_desired_state_and_a_source_change_does_not(
+    settings: RepoSettings, cluster_repo: UserClone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[str] = []
+    load = cycle_module._desired_state
+    monkeypatch.setattr(
+        cycle_module,
+        "_desired_state",
+        lambda checkout, *args: loads.append(checkout.revision) or load(checkout, *args),
+    )
+    memo = StateMemo()
+
+    first = run_repo_cycle(settings, memo=memo, cluster_token="epoch-1")
+    again = run_repo_cycle(settings, memo=memo, previous=first.fingerprint, cluster_token="epoch-2")
+    cluster_repo.pull()  # the first cycle committed its outputs
+    cluster_repo.write("clusters/team-a/small.yaml", raycluster("small", version="2.47.0"))
+    cluster_repo.commit("ray 2.47.0")
+    cluster_repo.push()
+    changed = run_repo_cycle(settings, memo=memo, previous=again.fingerprint, cluster_token="epoch-2")
+
+    assert (first.skipped, again.skipped, changed.skipped) == (False, False, False)
+    assert loads == [first.revision, changed.revision]
+    assert [(str(unit.key), unit.objects) for unit in again.units] == [("team-a/small", 2)]
