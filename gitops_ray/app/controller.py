@@ -99,6 +99,7 @@ class Controller:
                 cluster_token=str(self.epoch),
                 check=self.check,
                 cache=self.render_cache,
+                on_git_request=self.metrics.git_request,
             )
         except Fenced as error:
             self.fingerprint = None
