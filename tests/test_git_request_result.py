@@ -15,6 +15,21 @@ REJECTED = "To /srv/remote.git\n!\tHEAD:refs/heads/main\t[rejected] (fetch first
     [
         pytest.param(GitOutcome(0, "", ""), "ok", id="exit 0"),
         pytest.param(GitOutcome(-9, "", "timed out after 20s", timed_out=True), "timeout", id="killed"),
+        pytest.param(
+            GitOutcome(
+                128,
+                "",
+                "fatal: unable to access 'http://127.0.0.1:8080/r.git/': Operation too slow. Less than 1024 "
+                "bytes/sec transferred the last 60 seconds",
+            ),
+            "timeout",
+            id="stalled transfer",
+        ),
+        pytest.param(
+            GitOutcome(128, "", "ssh: connect to host git.example port 22: Connection timed out"),
+            "unreachable",
+            id="no connection",
+        ),
         pytest.param(GitOutcome(1, REJECTED, "error: failed to push some refs"), "rejected", id="moved"),
         pytest.param(
             GitOutcome(1, "!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)", ""),

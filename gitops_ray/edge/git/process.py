@@ -161,14 +161,15 @@ _UNREACHABLE = (
 
 
 def request_result(outcome: GitOutcome) -> str:
-    """How a command that talked to the remote ended, for `gitops_ray_git_requests_total`: ok, timeout,
-    rejected (the remote refused a pushed ref: it moved, a hook declined, the branch is protected), auth
-    (credentials or host key refused), unreachable (no connection, no such repository) or error (the
-    remote answered with another error, say a commit it will not serve)."""
+    """How a command that talked to the remote ended, for `gitops_ray_git_requests_total`: ok, timeout
+    (the transfer stalled; a connection that is never made is unreachable), rejected (the remote refused
+    a pushed ref: it moved, a hook declined, the branch is protected), auth (credentials or host key
+    refused), unreachable (no connection, no such repository) or error (the remote answered with another
+    error, say a commit it will not serve)."""
     if outcome.ok:
         return "ok"
-    if outcome.timed_out:
-        return "timeout"
+    if outcome.timed_out or "operation too slow" in outcome.stderr.lower():
+        return "timeout"  # killed at `network`, or aborted below the low-speed limit (Timeouts)
     if push_refusal(outcome.stdout):
         return "rejected"
     stderr = outcome.stderr.lower()
