@@ -26,7 +26,7 @@ operation is git's subcommand (clone, fetch, push), the result `request_result`'
 
 
 def ignore_request(operation: str, result: str) -> None:
-    """The observer of runs that count nothing (`render`, `sync --once`)."""
+    """The observer of runs that count nothing (`sync --once --repo`)."""
 
 
 @dataclass(frozen=True)
