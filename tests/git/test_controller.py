@@ -274,3 +274,20 @@ def test_gitops_ray_run_applies_the_repo_leads_by_lease_and_commits_a_compared_d
         assert process.wait(timeout=30) == 0
     lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, "gitops-ray")
     assert lease is not None and not lease["spec"].get("holderIdentity")  # released on shutdown
+
+
+@pytest.mark.apiserver
+def test_gitops_ray_run_serves_the_reconcile_time_of_each_cluster_it_applies(
+    tmp_path: Path, remote: Path, user: UserClone, apiserver_kubeconfig: str, namespace: str
+) -> None:
+    user.write("clusters/a.yaml", RAYCLUSTER_A.replace("namespace: team-a", f"namespace: {namespace}"))
+    user.commit("cluster in the test namespace")
+    user.push()
+    port = free_port()
+    metrics = f"http://127.0.0.1:{port}/metrics"
+    timed = f'gitops_ray_cluster_reconcile_seconds_count{{name="a",namespace="{namespace}"}} '
+    with running_controller(tmp_path, remote, port, "--kubeconfig", apiserver_kubeconfig) as process:
+        wait_for(lambda: _ready(port))
+        wait_for(lambda: timed in http_get(metrics)[1])
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
