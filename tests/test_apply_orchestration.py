@@ -3,6 +3,7 @@ and what is counted. What the API server does with them is tested against the re
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from fakekube import FakeCluster, forbid
 
 from gitops_ray.edge.apply import SyncOptions, sync_state
 from gitops_ray.edge.fencing import Fenced
+from gitops_ray.model.objects import KubeObject
 from gitops_ray.model.units import DesiredState
 from gitops_ray.source.desired import desired_state
 
@@ -119,4 +121,23 @@ def test_a_pod_kept_compact_that_could_not_be_replaced_is_reported_with_its_real
             ),
             ("spec.containers[name=ray].image", "rayproject/ray:2.53.0", "rayproject/ray:2.54.0"),
         ],
+    )
+
+
+def test_a_units_duration_includes_the_time_its_writes_took(state: DesiredState) -> None:
+    def slow_pods(verb: str, obj: KubeObject) -> None:
+        if obj["kind"] == "Pod":
+            time.sleep(0.2)  # the head and one worker: 0.4 s of writes
+
+    result = sync_state(state, cluster_with_namespace(FakeCluster(fail=slow_pods)), SyncOptions())
+    (unit,) = result.units
+    assert unit.duration is not None and 0.4 <= unit.duration < 5
+
+
+def test_a_unit_that_could_not_be_carried_out_has_no_duration(state: DesiredState) -> None:
+    result = sync_state(state, FakeCluster(), SyncOptions(create_namespaces=False))
+    (unit,) = result.units
+    assert (unit.errors[0].message, unit.duration) == (
+        "namespace team-a does not exist (namespace creation is off)",
+        None,
     )

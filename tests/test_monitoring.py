@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gitops_ray.app.http import serve_http
 from gitops_ray.app.metrics import Metrics
-from gitops_ray.edge.cycle import CycleResult
+from gitops_ray.edge.cycle import CycleResult, UnitSummary
 from gitops_ray.observe.drift import UnitDrift
 from gitops_ray.observe.outcome import SyncResult, UnitResult
 from gitops_ray.reconcile.inventory import MemberRef
@@ -81,12 +81,19 @@ def test_selectors_are_read_from_promql(expr: str, expected: list[tuple[str, set
 
 
 def a_cycle() -> CycleResult:
-    """One applied cycle that pruned a Pod, so every labelled metric has a series."""
+    """One applied cycle that pruned a Pod of a cluster in the source, so every labelled metric has a
+    series."""
     change = PlannedAction(
         Action.PRUNE, MemberRef("v1", "Pod", "team-a", "demo-head"), "no longer in the source"
     )
-    unit = UnitResult(KEY, Counts(), (), UnitDrift(KEY, SOURCE, (), None), (change,))
-    return CycleResult("0" * 40, None, skipped=False, sync=SyncResult((unit,), requests={"list": 1}))
+    unit = UnitResult(KEY, Counts(), (), UnitDrift(KEY, SOURCE, (), None), (change,), duration=0.5)
+    return CycleResult(
+        "0" * 40,
+        None,
+        skipped=False,
+        sync=SyncResult((unit,), requests={"list": 1}),
+        units=(UnitSummary(KEY, SOURCE, "pods", 2, ()),),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +101,7 @@ def served() -> Iterator[dict[str, set[str]]]:
     """Metric name -> label names, as a scrape of the controller's /metrics endpoint finds them."""
     metrics = Metrics()
     metrics.record(a_cycle(), 0.5)
+    metrics.git_request("fetch", "ok")
     server = serve_http("127.0.0.1:0", metrics.registry, lambda: True, threading.Event())
     url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
     try:
@@ -112,9 +120,10 @@ def test_the_controller_serves_process_and_platform_metrics(served: dict[str, se
     assert {"process_cpu_seconds_total", "process_resident_memory_bytes", "python_info"} <= set(served)
 
 
-def test_the_rules_alert_on_failing_cycles_broken_clusters_held_prunes_no_leader_and_no_scrape() -> None:
+def test_the_rules_alert_on_failures_broken_clusters_held_prunes_no_leader_and_no_scrape() -> None:
     assert list(rules()) == [
         "GitopsRayCyclesFailing",
+        "GitopsRayGitFailing",
         "GitopsRayNoCleanCycle",
         "GitopsRayClusterBroken",
         "GitopsRayPruneHeld",
@@ -155,6 +164,14 @@ def test_the_pod_monitor_scrapes_the_controllers_metrics_port_with_job_gitops_ra
     assert monitor["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
     assert (endpoint["port"], ports[endpoint["port"]], endpoint["path"]) == ("metrics", 8080, "/metrics")
     assert pod["metadata"]["labels"][monitor["spec"]["jobLabel"]] == "gitops-ray"
+
+
+def test_the_pod_monitor_keeps_the_namespace_label_of_per_cluster_series() -> None:
+    """Without honorLabels, Prometheus would rename a series' own `namespace` (the RayCluster's) to
+    `exported_namespace` and put the controller's namespace in its place."""
+    (monitor,) = [obj for obj in build(MONITORING) if obj["kind"] == "PodMonitor"]
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert endpoint["honorLabels"] is True
 
 
 def test_the_dashboard_is_one_json_document_with_a_data_source_variable() -> None:

@@ -101,6 +101,7 @@ class Controller:
                 check=self.check,
                 cache=self.render_cache,
                 memo=self.state_memo,
+                on_git_request=self.metrics.git_request,
             )
         except Fenced as error:
             self.fingerprint = None

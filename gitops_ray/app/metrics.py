@@ -63,6 +63,27 @@ class Metrics:
         self.leader = Gauge(
             "gitops_ray_leader", "1 while this replica holds the Lease", registry=self.registry
         )
+        self.git_requests = Counter(
+            "gitops_ray_git_requests",
+            "Git network requests by operation (clone, fetch, push) and result (ok, timeout, rejected, "
+            "auth, unreachable, error)",
+            ["operation", "result"],
+            registry=self.registry,
+        )
+        # Series per cluster, as Flux's per-object metrics: few buckets keep it at 12 each (9 buckets, sum,
+        # count, created).
+        self.cluster_duration = Histogram(
+            "gitops_ray_cluster_reconcile_seconds",
+            "Wall time a cycle spent on one cluster (its writes, waits for deleted Pods and drift report)",
+            ["namespace", "name"],
+            buckets=(0.01, 0.05, 0.25, 1, 5, 20, 60, 300),
+            registry=self.registry,
+        )
+        self._timed_clusters: set[tuple[str, str]] = set()
+
+    def git_request(self, operation: str, result: str) -> None:
+        """The Git edge's observer (`edge.git.GitRequestObserver`)."""
+        self.git_requests.labels(operation, result).inc()
 
     def record(self, result: CycleResult, seconds: float) -> None:
         if result.skipped:
@@ -86,3 +107,17 @@ class Metrics:
                 self.units.labels(status).set(statuses.count(status))
         if result.sync is None or result.sync.ok:
             self.last_success.set_to_current_time()
+        self._record_clusters(result)
+
+    def _record_clusters(self, result: CycleResult) -> None:
+        """Each cluster's reconcile time; a cluster no longer in the source loses its series, so the
+        series follow the repository (a pruned cluster's last cycle is not observed)."""
+        present = {(unit.key.namespace, unit.key.name) for unit in result.units}
+        for unit in result.sync.units if result.sync is not None else ():
+            labels = (unit.key.namespace, unit.key.name)
+            if unit.duration is not None and labels in present:
+                self.cluster_duration.labels(*labels).observe(unit.duration)
+                self._timed_clusters.add(labels)
+        for labels in self._timed_clusters - present:
+            self.cluster_duration.remove(*labels)
+        self._timed_clusters &= present

@@ -215,6 +215,7 @@ class _UnitRun:
         self.pending: dict[MemberRef, str] = {}
         self.pruned: set[MemberRef] = set()
         self.stored: dict[MemberRef, KubeObject | None] = {}  # live state after our writes
+        self.seconds = 0.0  # wall time of `run`
 
     def run(self) -> None:
         if not self._write_parent(self.plan.inventory, self.plan.parent_action):
@@ -230,6 +231,14 @@ class _UnitRun:
             self._delete_parent(final)
         elif final != self.plan.inventory:
             self._write_parent(final, Action.UPDATE)
+
+    def timed_run(self) -> None:
+        """`run`, timed: the unit's share of the cycle's duration (`UnitResult.duration`)."""
+        started = time.monotonic()
+        try:
+            self.run()
+        finally:
+            self.seconds = time.monotonic() - started
 
     def _sends(self, ref: MemberRef) -> bool:
         return ref.namespace not in self.skip_namespaces
@@ -445,14 +454,16 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
         if p.ok and p.has_writes and options.heal
     }
     with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-        list(pool.map(_UnitRun.run, runs.values()))
+        list(pool.map(_UnitRun.timed_run, runs.values()))
 
     ours = _by_applyset(live.values())
     for unit_plan in runnable:
         run = runs.get(unit_plan.key)
         after = _live_after(live, run.stored) if run else live
         unit = units.get(unit_plan.key) or RenderedUnit(unit_plan.key, unit_plan.source)
+        observed = time.monotonic()
         drift, read_errors = _unit_drift(kube, unit, unit_plan, after, ours, compactor, run)
+        duration = time.monotonic() - observed + (run.seconds if run else 0.0)
         errors = (tuple(run.errors) if run else unit_plan.problems) + read_errors
         counts = unit_plan.counts(run.failed, run.pending) if run else unit_plan.counts()
         pending = (
@@ -472,6 +483,7 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
             failed=failed_refs,
             deferred=deferred,
             healed=healed_by(changes, recorded, failed_refs | deferred) if run else frozenset(),
+            duration=duration,
         )
     return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
 

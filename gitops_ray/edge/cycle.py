@@ -24,11 +24,13 @@ from gitops_ray.edge.fencing import WriteCheck, unfenced
 from gitops_ray.edge.git import (
     Checkout,
     CommitBack,
+    GitRequestObserver,
     GitSource,
     Outputs,
     Publication,
     RemoteUnavailable,
     RepoSettings,
+    ignore_request,
 )
 from gitops_ray.model.ownership import source_identity
 from gitops_ray.model.units import DesiredState, Problem, UnitKey
@@ -131,6 +133,7 @@ def run_repo_cycle(
     check: WriteCheck = unfenced,
     cache: RenderCache | None = None,
     memo: StateMemo | None = None,
+    on_git_request: GitRequestObserver = ignore_request,
 ) -> CycleResult:
     """Run one cycle for `settings.url`; raises GitSourceError (remote, ref, push) or ConfigError.
 
@@ -142,11 +145,12 @@ def run_repo_cycle(
     `check` runs before every cluster write and every push; `Fenced` from it aborts the cycle. With
     `cache`, units (and their rendered files) whose inputs did not change are not rendered again; with
     `memo`, a cycle over the same sources and settings as the last one reuses its desired state.
+    `on_git_request` is told of every clone, fetch and push with its result (the controller's metrics).
     """
     started = time.monotonic()
     applying = kube_factory is not None
     empty_prune = sync_options.allow_empty_prune if sync_options is not None else False
-    with GitSource(settings) as source:
+    with GitSource(settings, on_git_request) as source:
         checkout, offline = _checkout(source)
         commit_back = CommitBack(source, check=check)
         commit_back.branch_for(checkout)  # fail before applying when there is nowhere to commit back

@@ -49,6 +49,9 @@ class UnitResult:
     failed: frozenset[MemberRef] = frozenset()  # changes whose request failed
     deferred: frozenset[MemberRef] = frozenset()  # the recreates `pending` describes
     healed: frozenset[MemberRef] = frozenset()  # changes that repaired drift (`healed_by`)
+    # Seconds this cycle spent on the unit alone (its writes, waits for deletions, drift report); None
+    # when it was not carried out. Wall time, so two results of the same work still compare equal.
+    duration: float | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:

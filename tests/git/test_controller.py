@@ -1,6 +1,7 @@
 """The controller's poll loop on real repositories: skip when nothing changed, re-check the cluster every
-resync interval, recover from a dead remote, stand by without the Lease; and the real `gitops-ray run`
-process serving /metrics, /healthz and /readyz until SIGTERM."""
+resync interval, recover from a dead remote, stand by without the Lease, count Git requests by result and
+time each cluster; and the real `gitops-ray run` process serving /metrics, /healthz and /readyz until
+SIGTERM."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,9 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fakekube import FakeCluster
 from git_repos import RAYCLUSTER_A, UserClone, git
 
 from gitops_ray.app.controller import Controller
+from gitops_ray.app.http import serve_http
 from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
 from gitops_ray.edge.git import RepoSettings
@@ -121,6 +125,36 @@ def test_a_standby_replica_does_nothing(
     assert cycles(loop.metrics, "applied") == cycles(loop.metrics, "failed") == 0
 
 
+@contextmanager
+def serving(metrics: Metrics) -> Iterator[str]:
+    """The controller's /metrics endpoint for `metrics` on 127.0.0.1: its URL."""
+    server = serve_http("127.0.0.1:0", metrics.registry, lambda: True, threading.Event())
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/metrics"
+    finally:
+        server.shutdown()
+
+
+def test_metrics_count_git_requests_by_result_and_time_each_cluster(
+    settings: RepoSettings, clusters_repo: UserClone, remote: Path
+) -> None:
+    cluster = FakeCluster()
+    controller_settings = ControllerSettings(repo=settings.url, interval=60, resync_interval=300)
+    loop = Controller(settings, controller_settings, lambda: cluster, Metrics(), clock=FakeClock())  # type: ignore[arg-type,return-value]
+    with serving(loop.metrics) as url:
+        loop.tick()  # clone, fetch; apply; fetch, push
+        remote.rename(remote.with_name("gone.git"))
+        loop.tick()  # the fetch fails; the last fetched revision is already applied: skipped
+        scraped = http_get(url)[1].splitlines()
+    assert [line for line in scraped if line.startswith("gitops_ray_git_requests_total")] == [
+        'gitops_ray_git_requests_total{operation="clone",result="ok"} 1.0',
+        'gitops_ray_git_requests_total{operation="fetch",result="ok"} 2.0',
+        'gitops_ray_git_requests_total{operation="push",result="ok"} 1.0',
+        'gitops_ray_git_requests_total{operation="fetch",result="unreachable"} 1.0',
+    ]
+    assert 'gitops_ray_cluster_reconcile_seconds_count{name="a",namespace="team-a"} 1.0' in scraped
+
+
 def test_a_tick_running_far_too_long_makes_healthz_fail(settings: RepoSettings) -> None:
     loop = controller(settings, FakeClock())
     assert loop.healthy(now=1000.0)
@@ -191,6 +225,27 @@ def test_gitops_ray_run_polls_serves_metrics_and_stops_on_sigterm(
     assert '"event": "controller.started"' in logs and '"event": "controller.stopping"' in logs
 
 
+def test_gitops_ray_run_counts_its_fetches_and_those_of_a_remote_gone_away(
+    tmp_path: Path, remote: Path, clusters_repo: UserClone
+) -> None:
+    port = free_port()
+    metrics = f"http://127.0.0.1:{port}/metrics"
+    with running_controller(tmp_path, remote, port, "--no-apply") as process:
+        wait_for(lambda: _ready(port))
+        wait_for(
+            lambda: 'gitops_ray_git_requests_total{operation="fetch",result="ok"}' in http_get(metrics)[1]
+        )
+        remote.rename(remote.with_name("gone.git"))
+        wait_for(
+            lambda: (
+                'gitops_ray_git_requests_total{operation="fetch",result="unreachable"}'
+                in http_get(metrics)[1]
+            )
+        )
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+
+
 def _ready(port: int) -> bool:
     try:
         return http_get(f"http://127.0.0.1:{port}/readyz")[0] == 200
@@ -219,3 +274,20 @@ def test_gitops_ray_run_applies_the_repo_leads_by_lease_and_commits_a_compared_d
         assert process.wait(timeout=30) == 0
     lease = kube.get("coordination.k8s.io/v1", "Lease", namespace, "gitops-ray")
     assert lease is not None and not lease["spec"].get("holderIdentity")  # released on shutdown
+
+
+@pytest.mark.apiserver
+def test_gitops_ray_run_serves_the_reconcile_time_of_each_cluster_it_applies(
+    tmp_path: Path, remote: Path, user: UserClone, apiserver_kubeconfig: str, namespace: str
+) -> None:
+    user.write("clusters/a.yaml", RAYCLUSTER_A.replace("namespace: team-a", f"namespace: {namespace}"))
+    user.commit("cluster in the test namespace")
+    user.push()
+    port = free_port()
+    metrics = f"http://127.0.0.1:{port}/metrics"
+    timed = f'gitops_ray_cluster_reconcile_seconds_count{{name="a",namespace="{namespace}"}} '
+    with running_controller(tmp_path, remote, port, "--kubeconfig", apiserver_kubeconfig) as process:
+        wait_for(lambda: _ready(port))
+        wait_for(lambda: timed in http_get(metrics)[1])
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0

@@ -258,6 +258,28 @@ def test_a_hung_remote_is_abandoned(
     assert child_processes() == []
 
 
+@pytest.mark.parametrize(
+    ("scheme", "timeouts"),
+    [
+        pytest.param("git", Timeouts(network=2, low_speed=60), id="git-killed-after-timeout"),
+        pytest.param("http", Timeouts(network=60, low_speed=1), id="http-aborted-below-low-speed"),
+    ],
+)
+def test_a_hung_remote_is_a_timed_out_request(
+    tmp_path: Path, silent_server: int, scheme: str, timeouts: Timeouts
+) -> None:
+    settings = RepoSettings(
+        url=f"{scheme}://127.0.0.1:{silent_server}/repo.git", cache_dir=tmp_path / "cache", timeouts=timeouts
+    )
+    seen: list[tuple[str, str]] = []
+    with (
+        GitSource(settings, lambda operation, result: seen.append((operation, result))) as source,
+        pytest.raises(RemoteUnavailable),
+    ):
+        source.sync()
+    assert seen == [("clone", "timeout")]
+
+
 def test_200_polls_leave_no_git_child_processes(settings: RepoSettings, user: UserClone) -> None:
     before = child_processes()
     with GitSource(settings) as source:

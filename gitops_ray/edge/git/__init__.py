@@ -9,7 +9,7 @@ from gitops_ray.edge.git.errors import (
     RefNotFound,
     RemoteUnavailable,
 )
-from gitops_ray.edge.git.process import Timeouts
+from gitops_ray.edge.git.process import GitRequestObserver, Timeouts, ignore_request
 from gitops_ray.edge.git.settings import RepoSettings
 from gitops_ray.edge.git.source import Checkout, GitSource
 
@@ -18,6 +18,7 @@ __all__ = [
     "CommitBack",
     "Credentials",
     "GitConfigError",
+    "GitRequestObserver",
     "GitSource",
     "GitSourceError",
     "Outputs",
@@ -29,6 +30,7 @@ __all__ = [
     "RepoSettings",
     "Timeouts",
     "credentials_from_env",
+    "ignore_request",
     "read_secret_file",
     "redact",
 ]

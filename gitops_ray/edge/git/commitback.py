@@ -20,7 +20,7 @@ import structlog
 
 from gitops_ray.edge.fencing import WriteCheck, unfenced
 from gitops_ray.edge.git.errors import GitConfigError, GitSourceError, PushRejected, RemoteUnavailable
-from gitops_ray.edge.git.process import last_lines
+from gitops_ray.edge.git.process import last_lines, push_refusal
 from gitops_ray.edge.git.source import Checkout, GitSource
 
 log = structlog.get_logger(__name__)
@@ -240,21 +240,13 @@ class CommitBack:
         )
         if outcome.ok:
             return None
-        refusal = _refusal(outcome.stdout)
+        refusal = push_refusal(outcome.stdout)
         if retryable(refusal):
             log.info("git.push_rejected", branch=branch, reason=refusal)
             return refusal
         if refusal:
             raise PushRejected(f"{self.source.display_url} refused the push to {branch!r}: {refusal}")
         raise RemoteUnavailable(f"cannot push to {self.source.display_url}: {last_lines(outcome.stderr)}")
-
-
-def _refusal(porcelain: str) -> str:
-    """The reason of a refused ref in `git push --porcelain` output (`!<TAB>src:dst<TAB>reason`), or ""."""
-    for line in porcelain.splitlines():
-        if line.startswith("!"):
-            return line.split("\t")[-1].strip()
-    return ""
 
 
 def retryable(refusal: str) -> bool:

@@ -21,7 +21,13 @@ import structlog
 
 from gitops_ray.edge.git.credentials import auth_environment, redact
 from gitops_ray.edge.git.errors import GitConfigError, GitSourceError, RefNotFound, RemoteUnavailable
-from gitops_ray.edge.git.process import GitRunner, base_environment, last_lines
+from gitops_ray.edge.git.process import (
+    GitRequestObserver,
+    GitRunner,
+    base_environment,
+    ignore_request,
+    last_lines,
+)
 from gitops_ray.edge.git.settings import RepoSettings
 
 log = structlog.get_logger(__name__)
@@ -64,11 +70,13 @@ class GitSource:
 
     While open it holds the cache lock and a private directory for credential helpers; `close()` releases
     both. A clone found corrupt is deleted and cloned again; an unreachable remote raises RemoteUnavailable
-    and leaves the clone and its checkout as they were.
+    and leaves the clone and its checkout as they were. `on_request` is told of every clone, fetch and push
+    (commit-back's too) with its result.
     """
 
-    def __init__(self, settings: RepoSettings) -> None:
+    def __init__(self, settings: RepoSettings, on_request: GitRequestObserver = ignore_request) -> None:
         self.settings = settings
+        self._on_request = on_request
         self.cache = repo_cache_dir(settings)
         self.repo_dir = self.cache / "repo"
         self.publish_dir = self.cache / "publish"
@@ -91,7 +99,9 @@ class GitSource:
         except BaseException:
             self._stack.close()
             raise
-        self._runner = GitRunner(env, self.settings.timeouts, self.settings.credentials.secrets)
+        self._runner = GitRunner(
+            env, self.settings.timeouts, self.settings.credentials.secrets, self._on_request
+        )
         return self
 
     def __exit__(
