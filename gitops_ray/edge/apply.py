@@ -472,6 +472,7 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
             failed=failed_refs,
             deferred=deferred,
             healed=healed_by(changes, recorded, failed_refs | deferred) if run else frozenset(),
+            held=unit_plan.held,
         )
     return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
 

@@ -49,6 +49,7 @@ class UnitResult:
     failed: frozenset[MemberRef] = frozenset()  # changes whose request failed
     deferred: frozenset[MemberRef] = frozenset()  # the recreates `pending` describes
     healed: frozenset[MemberRef] = frozenset()  # changes that repaired drift (`healed_by`)
+    held: str = ""  # why prunes of this unit were held this cycle (`UnitPlan.held`)
 
     @property
     def ok(self) -> bool:
