@@ -6,6 +6,7 @@ from livekit import KEY, SOURCE
 
 from gitops_ray.app.metrics import Metrics
 from gitops_ray.edge.cycle import CycleResult
+from gitops_ray.edge.kube.events import EventTally
 from gitops_ray.observe.drift import UnitDrift
 from gitops_ray.observe.outcome import SyncResult, UnitResult
 from gitops_ray.reconcile.assess import Standing
@@ -33,3 +34,16 @@ def test_a_replaced_terminated_pod_is_counted_by_its_standing() -> None:
     sample = metrics.registry.get_sample_value
     assert sample("gitops_ray_object_changes_total", {"action": "recreate", "standing": "terminated"}) == 1
     assert sample("gitops_ray_object_changes_total", {"action": "prune", "standing": "retired"}) == 1
+
+
+def test_event_posts_are_counted_by_result() -> None:
+    metrics = Metrics()
+
+    metrics.record_events(EventTally(created=2, counted=1, failed=1))
+
+    sample = metrics.registry.get_sample_value
+    counts = {
+        result: sample("gitops_ray_events_total", {"result": result})
+        for result in ("created", "counted", "failed")
+    }
+    assert counts == {"created": 2, "counted": 1, "failed": 1}

@@ -36,6 +36,7 @@ from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.source.render_cache import MemoryRenderCache
 
 if TYPE_CHECKING:
+    from gitops_ray.edge.kube.events import EventRecorder
     from gitops_ray.edge.kube.lease import LeaderElector
 
 log = structlog.get_logger(__name__)
@@ -59,6 +60,8 @@ class Controller:
     ticks_done: int = 0
     # Rendered units by content: a resync epoch or a one-file change renders only what changed.
     render_cache: MemoryRenderCache = field(default_factory=MemoryRenderCache)
+    # Posts each cycle's Kubernetes Events; one per process, so repeats count on the same Event.
+    events: EventRecorder | None = None
 
     @property
     def sync_options(self) -> SyncOptions:
@@ -99,6 +102,7 @@ class Controller:
                 cluster_token=str(self.epoch),
                 check=self.check,
                 cache=self.render_cache,
+                events=self.events,
             )
         except Fenced as error:
             self.fingerprint = None
@@ -176,6 +180,10 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
             api_client.user_agent = agent
     stopping = threading.Event()
     controller = Controller(repo_settings(settings, environ), settings, kube_factory)
+    if kube_factory is not None:
+        from gitops_ray.edge.kube.events import EventRecorder
+
+        controller.events = EventRecorder(settings.identity, report=controller.metrics.record_events)
     ready = threading.Event()
     scheduler = BlockingScheduler(timezone="UTC")
     elector: LeaderElector | None = None

@@ -32,6 +32,7 @@ from gitops_ray.edge.git import (
 )
 from gitops_ray.model.ownership import source_identity
 from gitops_ray.model.units import DesiredState, Problem, UnitKey
+from gitops_ray.observe.events import cycle_events
 from gitops_ray.report.files import output_files
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
 from gitops_ray.source.desired import desired_state
@@ -40,6 +41,7 @@ from gitops_ray.source.render_cache import RenderCache
 if TYPE_CHECKING:
     from gitops_ray.edge.apply import SyncOptions
     from gitops_ray.edge.kube import KubeApi
+    from gitops_ray.edge.kube.events import EventRecorder
     from gitops_ray.observe.drift import UnitDrift
     from gitops_ray.observe.outcome import SyncResult
 
@@ -112,6 +114,7 @@ def run_repo_cycle(
     cluster_token: str = "",
     check: WriteCheck = unfenced,
     cache: RenderCache | None = None,
+    events: EventRecorder | None = None,
 ) -> CycleResult:
     """Run one cycle for `settings.url`; raises GitSourceError (remote, ref, push) or ConfigError.
 
@@ -121,7 +124,8 @@ def run_repo_cycle(
     An unreachable remote raises RemoteUnavailable only when no revision of the ref was ever fetched;
     otherwise the cycle goes on offline with the last fetched one (`CycleResult.offline`).
     `check` runs before every cluster write and every push; `Fenced` from it aborts the cycle. With
-    `cache`, units (and their rendered files) whose inputs did not change are not rendered again.
+    `cache`, units (and their rendered files) whose inputs did not change are not rendered again. With
+    `events`, the apply posts its Kubernetes Events (`observe.events`) with the revision.
     """
     started = time.monotonic()
     applying = kube_factory is not None
@@ -147,7 +151,11 @@ def run_repo_cycle(
             )
             return CycleResult(checkout.revision, previous, skipped=True, offline=offline)
         state = _desired_state(checkout, settings, source_options, cache)
-        sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
+        sync = (
+            _apply(state, kube_factory, sync_options, check, checkout.revision, events)
+            if kube_factory is not None
+            else None
+        )
         drift = {unit.key: unit.drift for unit in sync.units} if sync is not None else None
 
         def recompute(head: Checkout) -> Outputs | None:
@@ -329,9 +337,21 @@ def _emptiness(state: DesiredState, options: SourceOptions) -> tuple[Problem, ..
 
 
 def _apply(
-    state: DesiredState, kube_factory: KubeFactory, sync_options: SyncOptions | None, check: WriteCheck
+    state: DesiredState,
+    kube_factory: KubeFactory,
+    sync_options: SyncOptions | None,
+    check: WriteCheck,
+    revision: str,
+    events: EventRecorder | None,
 ) -> SyncResult:
-    """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client)."""
+    """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client), then
+    post the cycle's Events through the same fenced client (a dry run's client posts none)."""
     from gitops_ray.edge.apply import SyncOptions, sync_state
 
-    return sync_state(state, kube_factory().with_writes(check=check), sync_options or SyncOptions())
+    options = sync_options or SyncOptions()
+    kube = kube_factory().with_writes(check=check)
+    sync = sync_state(state, kube, options)
+    if events is not None:
+        wrote = options.heal and not options.dry_run
+        events.post(kube.with_writes(dry_run=options.dry_run), cycle_events(sync, state, revision, wrote))
+    return sync
