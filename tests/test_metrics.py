@@ -7,6 +7,7 @@ from livekit import KEY, SOURCE
 
 from gitops_ray.app.metrics import Metrics
 from gitops_ray.edge.cycle import CycleResult, UnitSummary
+from gitops_ray.edge.kube.events import EventTally
 from gitops_ray.model.units import UnitKey
 from gitops_ray.observe.drift import UnitDrift
 from gitops_ray.observe.outcome import SyncResult, UnitResult
@@ -101,3 +102,16 @@ def test_a_skipped_cycle_keeps_every_clusters_series() -> None:
 
 def test_two_unit_results_that_differ_only_in_duration_are_equal() -> None:
     assert unit("team-a", "a", 0.25) == unit("team-a", "a", 3.0)
+
+
+def test_event_posts_are_counted_by_result() -> None:
+    metrics = Metrics()
+
+    metrics.record_events(EventTally(created=2, counted=1, failed=1))
+
+    sample = metrics.registry.get_sample_value
+    counts = {
+        result: sample("gitops_ray_events_total", {"result": result})
+        for result in ("created", "counted", "failed")
+    }
+    assert counts == {"created": 2, "counted": 1, "failed": 1}

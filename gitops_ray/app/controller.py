@@ -36,6 +36,7 @@ from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.source.render_cache import MemoryRenderCache
 
 if TYPE_CHECKING:
+    from gitops_ray.edge.kube.events import EventRecorder
     from gitops_ray.edge.kube.lease import LeaderElector
 
 log = structlog.get_logger(__name__)
@@ -60,6 +61,8 @@ class Controller:
     # Rendered units by content: a resync epoch or a one-file change renders only what changed.
     render_cache: MemoryRenderCache = field(default_factory=MemoryRenderCache)
     state_memo: StateMemo = field(default_factory=StateMemo)
+    # Posts each cycle's Kubernetes Events; one per process, so repeats count on the same Event.
+    events: EventRecorder | None = None
 
     @property
     def sync_options(self) -> SyncOptions:
@@ -102,6 +105,7 @@ class Controller:
                 cache=self.render_cache,
                 memo=self.state_memo,
                 on_git_request=self.metrics.git_request,
+                events=self.events,
             )
         except Fenced as error:
             self.fingerprint = None
@@ -179,6 +183,10 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
             api_client.user_agent = agent
     stopping = threading.Event()
     controller = Controller(repo_settings(settings, environ), settings, kube_factory)
+    if kube_factory is not None:
+        from gitops_ray.edge.kube.events import EventRecorder
+
+        controller.events = EventRecorder(settings.identity, report=controller.metrics.record_events)
     ready = threading.Event()
     scheduler = BlockingScheduler(timezone="UTC")
     elector: LeaderElector | None = None

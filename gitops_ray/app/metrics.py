@@ -12,6 +12,7 @@ from prometheus_client import (
 )
 
 from gitops_ray.edge.cycle import CycleResult
+from gitops_ray.edge.kube.events import EventTally
 
 
 class Metrics:
@@ -60,6 +61,13 @@ class Metrics:
             ["action", "standing"],
             registry=self.registry,
         )
+        self.events = Counter(
+            "gitops_ray_events",
+            "Kubernetes Events posted, by result: created, counted (a repeat raised an Event's count), "
+            "failed (logged as event.failed; the cycle goes on)",
+            ["result"],
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "gitops_ray_leader", "1 while this replica holds the Lease", registry=self.registry
         )
@@ -84,6 +92,10 @@ class Metrics:
     def git_request(self, operation: str, result: str) -> None:
         """The Git edge's observer (`edge.git.GitRequestObserver`)."""
         self.git_requests.labels(operation, result).inc()
+
+    def record_events(self, tally: EventTally) -> None:
+        for result in ("created", "counted", "failed"):
+            self.events.labels(result).inc(getattr(tally, result))
 
     def record(self, result: CycleResult, seconds: float) -> None:
         if result.skipped:

@@ -261,6 +261,7 @@ def run_repo_sync(args: argparse.Namespace) -> int:
     from gitops_ray.app.controller import repo_settings
     from gitops_ray.edge.cycle import run_repo_cycle
     from gitops_ray.edge.kube import connect
+    from gitops_ray.edge.kube.events import EventRecorder
 
     flags = {
         "repo": args.repo,
@@ -281,6 +282,7 @@ def run_repo_sync(args: argparse.Namespace) -> int:
             kube_factory=(lambda: kube) if kube is not None else None,
             sync_options=options if kube is not None else None,
             cache=render_cache(args),
+            events=EventRecorder(settings.identity) if kube is not None else None,
         )
     except GitopsRayError as error:
         print(f"error: {error}", file=sys.stderr)

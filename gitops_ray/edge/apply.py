@@ -484,6 +484,7 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
             deferred=deferred,
             healed=healed_by(changes, recorded, failed_refs | deferred) if run else frozenset(),
             duration=duration,
+            held=unit_plan.held,
         )
     return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
 

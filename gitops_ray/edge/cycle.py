@@ -34,6 +34,7 @@ from gitops_ray.edge.git import (
 )
 from gitops_ray.model.ownership import source_identity
 from gitops_ray.model.units import DesiredState, Problem, UnitKey
+from gitops_ray.observe.events import cycle_events
 from gitops_ray.report.files import output_files
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
 from gitops_ray.source.desired import desired_state
@@ -42,6 +43,7 @@ from gitops_ray.source.render_cache import RenderCache
 if TYPE_CHECKING:
     from gitops_ray.edge.apply import SyncOptions
     from gitops_ray.edge.kube import KubeApi
+    from gitops_ray.edge.kube.events import EventRecorder
     from gitops_ray.observe.drift import UnitDrift
     from gitops_ray.observe.outcome import SyncResult
 
@@ -134,6 +136,7 @@ def run_repo_cycle(
     cache: RenderCache | None = None,
     memo: StateMemo | None = None,
     on_git_request: GitRequestObserver = ignore_request,
+    events: EventRecorder | None = None,
 ) -> CycleResult:
     """Run one cycle for `settings.url`; raises GitSourceError (remote, ref, push) or ConfigError.
 
@@ -146,6 +149,7 @@ def run_repo_cycle(
     `cache`, units (and their rendered files) whose inputs did not change are not rendered again; with
     `memo`, a cycle over the same sources and settings as the last one reuses its desired state.
     `on_git_request` is told of every clone, fetch and push with its result (the controller's metrics).
+    With `events`, the apply posts its Kubernetes Events (`observe.events`) with the revision.
     """
     started = time.monotonic()
     applying = kube_factory is not None
@@ -175,7 +179,11 @@ def run_repo_cycle(
             state = _desired_state(checkout, settings, source_options, cache)
             if memo is not None:
                 memo.put(fingerprint, state)
-        sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
+        sync = (
+            _apply(state, kube_factory, sync_options, check, checkout.revision, events)
+            if kube_factory is not None
+            else None
+        )
         drift = {unit.key: unit.drift for unit in sync.units} if sync is not None else None
 
         def recompute(head: Checkout) -> Outputs | None:
@@ -357,9 +365,21 @@ def _emptiness(state: DesiredState, options: SourceOptions) -> tuple[Problem, ..
 
 
 def _apply(
-    state: DesiredState, kube_factory: KubeFactory, sync_options: SyncOptions | None, check: WriteCheck
+    state: DesiredState,
+    kube_factory: KubeFactory,
+    sync_options: SyncOptions | None,
+    check: WriteCheck,
+    revision: str,
+    events: EventRecorder | None,
 ) -> SyncResult:
-    """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client)."""
+    """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client), then
+    post the cycle's Events through the same fenced client (a dry run's client posts none)."""
     from gitops_ray.edge.apply import SyncOptions, sync_state
 
-    return sync_state(state, kube_factory().with_writes(check=check), sync_options or SyncOptions())
+    options = sync_options or SyncOptions()
+    kube = kube_factory().with_writes(check=check)
+    sync = sync_state(state, kube, options)
+    if events is not None:
+        wrote = options.heal and not options.dry_run
+        events.post(kube.with_writes(dry_run=options.dry_run), cycle_events(sync, state, revision, wrote))
+    return sync

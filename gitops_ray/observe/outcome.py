@@ -52,6 +52,7 @@ class UnitResult:
     # Seconds this cycle spent on the unit alone (its writes, waits for deletions, drift report); None
     # when it was not carried out. Wall time, so two results of the same work still compare equal.
     duration: float | None = field(default=None, compare=False)
+    held: str = ""  # why prunes of this unit were held this cycle (`UnitPlan.held`)
 
     @property
     def ok(self) -> bool:

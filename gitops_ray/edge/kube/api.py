@@ -232,6 +232,23 @@ class KubeApi:
             self._saw(api_version, kind, [body])
         return body
 
+    def merge_patch(
+        self, api_version: str, kind: str, namespace: str, name: str, patch: Mapping[str, Any]
+    ) -> KubeObject | None:
+        """A JSON merge patch of one object (a repeated Event's count); None when it no longer exists."""
+        resource = self.resource(api_version, kind)
+        patched: KubeObject | None = self._request(
+            "PATCH",
+            resource.object_path(namespace, name),
+            body=patch,
+            content_type="application/merge-patch+json",
+            action="patch",
+            target=describe({"kind": kind, "metadata": {"namespace": namespace, "name": name}}),
+            permission=resource.permission("patch", namespace),
+            absent_ok=True,
+        )
+        return patched
+
     def delete(self, obj: KubeObject) -> bool:
         """Delete exactly this object (its uid, when known, is a precondition); False if already gone."""
         api_version, kind, namespace, name = object_ref(obj)

@@ -48,6 +48,7 @@ _BUILTIN_PLURALS: tuple[tuple[str, str, str], ...] = (
     ("v1", "Service", "services"),
     ("v1", "Pod", "pods"),
     ("v1", "Endpoints", "endpoints"),
+    ("v1", "Event", "events"),
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions"),
     ("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles"),
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings"),
