@@ -21,6 +21,9 @@ REQUEST_TIMEOUT_SECONDS = 10.0  # a client that stops sending mid-body frees its
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's listen backlog is 5: a burst of webhook deliveries and scrapes on a busy machine had
+    # connections reset before a thread accepted them.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A failed request is one log line (the default prints a traceback into the log stream)."""
