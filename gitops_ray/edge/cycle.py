@@ -147,7 +147,11 @@ def run_repo_cycle(
             )
             return CycleResult(checkout.revision, previous, skipped=True, offline=offline)
         state = _desired_state(checkout, settings, source_options, cache)
-        sync = _apply(state, kube_factory, sync_options, check) if kube_factory is not None else None
+        sync = (
+            _apply(state, kube_factory, sync_options, check, checkout.revision)
+            if kube_factory is not None
+            else None
+        )
         drift = {unit.key: unit.drift for unit in sync.units} if sync is not None else None
 
         def recompute(head: Checkout) -> Outputs | None:
@@ -329,9 +333,15 @@ def _emptiness(state: DesiredState, options: SourceOptions) -> tuple[Problem, ..
 
 
 def _apply(
-    state: DesiredState, kube_factory: KubeFactory, sync_options: SyncOptions | None, check: WriteCheck
+    state: DesiredState,
+    kube_factory: KubeFactory,
+    sync_options: SyncOptions | None,
+    check: WriteCheck,
+    revision: str,
 ) -> SyncResult:
-    """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client)."""
+    """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client);
+    `revision` goes into each cluster's status."""
     from gitops_ray.edge.apply import SyncOptions, sync_state
 
-    return sync_state(state, kube_factory().with_writes(check=check), sync_options or SyncOptions())
+    options = replace(sync_options or SyncOptions(), revision=revision)
+    return sync_state(state, kube_factory().with_writes(check=check), options)

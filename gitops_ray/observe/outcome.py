@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gitops_ray.model.units import Problem, UnitKey
 from gitops_ray.observe.drift import UnitDrift
+from gitops_ray.observe.status import Observed
 from gitops_ray.reconcile.assess import Standing
 from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
@@ -49,6 +50,7 @@ class UnitResult:
     failed: frozenset[MemberRef] = frozenset()  # changes whose request failed
     deferred: frozenset[MemberRef] = frozenset()  # the recreates `pending` describes
     healed: frozenset[MemberRef] = frozenset()  # changes that repaired drift (`healed_by`)
+    status: Observed | None = None  # sync and health, as written on the inventory parent
 
     @property
     def ok(self) -> bool:
