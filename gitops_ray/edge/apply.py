@@ -507,7 +507,10 @@ def _with_status(
     options: SyncOptions,
 ) -> UnitResult:
     """The unit's result with its observed status, written to its parent (when there is one and this
-    cycle may write) if it changed; a cluster gone from the source keeps the target its status named."""
+    cycle may write) if it changed; a cluster gone from the source keeps the target its status named, and
+    has no status once its parent is gone too."""
+    if unit is None and parent is None:
+        return result
     previous = read_status(parent) if parent is not None else None
     target = unit.target if unit is not None else str((previous or {}).get("target") or "")
     health = cluster_health(
