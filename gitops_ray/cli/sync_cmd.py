@@ -43,7 +43,7 @@ def _max_chars(text: str) -> int:
     return int(text)
 
 
-def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
+def cluster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
@@ -73,7 +73,7 @@ def register(subparsers: Any) -> None:
     sync.add_argument(
         "source", type=Path, nargs="?", metavar="SOURCE", help="repository root holding the cluster YAML"
     )
-    _cluster_arguments(sync)
+    cluster_arguments(sync)
     sync.add_argument("--dry-run", action="store_true", help="send every write as a server-side dry run")
     sync.add_argument("--no-heal", action="store_true", help="report drift only; write nothing")
     sync.add_argument(
@@ -138,7 +138,7 @@ def register(subparsers: Any) -> None:
         "65,536): alike diffs are shown once, then whole clusters' details are cut, with a note",
     )
     diff.add_argument("--cluster", action="store_true", help="compare PATH with a live cluster instead")
-    _cluster_arguments(diff)
+    cluster_arguments(diff)
     _source_name_argument(diff)
     add_cache_flag(diff)
     diff.set_defaults(handler=run_diff)
