@@ -143,7 +143,7 @@ def condition(kind: str, status: str, **more: str) -> dict[str, str]:
             raycluster_status(observedGeneration=1, state="ready"),
             Health(True, 2, 2),
             ClusterHealth(
-                "InProgress", "GenerationNotObserved", "KubeRay has not observed generation 2 yet", "2/2"
+                "InProgress", "GenerationNotObserved", "KubeRay has not observed the latest spec yet", "2/2"
             ),
         ),
         (

@@ -78,7 +78,8 @@ def pods_failure(pods: Iterable[KubeObject]) -> ClusterHealth | None:
 
 def raycluster_failure(raycluster: KubeObject | None) -> ClusterHealth | None:
     """What the KubeRay operator reports against a RayCluster: a failed state or a ReplicaFailure (Failed),
-    or a spec generation it has not observed yet (InProgress: its other status fields are stale)."""
+    or a spec generation it has not observed yet (InProgress: its other status fields are stale; the
+    message names no generation, so an autoscaler's every patch does not rewrite the status)."""
     if raycluster is None:
         return None
     status = raycluster.get("status") or {}
@@ -95,7 +96,7 @@ def raycluster_failure(raycluster: KubeObject | None) -> ClusterHealth | None:
     observed = status.get("observedGeneration")
     if isinstance(generation, int) and (not isinstance(observed, int) or observed < generation):
         return ClusterHealth(
-            "InProgress", "GenerationNotObserved", f"KubeRay has not observed generation {generation} yet"
+            "InProgress", "GenerationNotObserved", "KubeRay has not observed the latest spec yet"
         )
     return None
 
