@@ -484,16 +484,27 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
             healed=healed_by(changes, recorded, failed_refs | deferred) if run else frozenset(),
         )
     held = {unit_plan.key: unit_plan.held for unit_plan in runnable if unit_plan.retired}
-    for key, result in results.items():
+
+    def with_status(key: UnitKey) -> UnitResult:
         run = runs.get(key)
         after = _live_after(live, run.stored) if run else live
         parent = (
             (run.parent or (None if run.parent_deleted else parents.get(key))) if run else parents.get(key)
         )
-        results[key] = _with_status(
-            kube, result, units.get(key), after, inventories.get(key), held.get(key, ""), parent, options
+        return _with_status(
+            kube,
+            results[key],
+            units.get(key),
+            after,
+            inventories.get(key),
+            held.get(key, ""),
+            parent,
+            options,
         )
-    return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
+
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:  # a first cycle writes every status
+        final = list(pool.map(with_status, sorted(results)))
+    return _result(final, plan.prune_held, kube, before)
 
 
 def _with_status(
