@@ -67,8 +67,9 @@ def drift(*states: str) -> UnitDrift:
             "",
         ),
         (drift("in-sync"), (), (), "1 file is broken", "Held", "1 file is broken", ""),
+        (drift("foreign", "in-sync"), (), (), "", "Synced", "", "1 foreign"),
     ],
-    ids=["synced", "drifted", "recreate-pending", "errors", "held"],
+    ids=["synced", "drifted", "recreate-pending", "errors", "held", "fields-co-owned"],
 )
 def test_the_sync_state_of_a_unit(
     unit_drift: UnitDrift,

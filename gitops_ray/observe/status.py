@@ -52,8 +52,10 @@ def observe_unit(
     health: ClusterHealth,
 ) -> Observed:
     """Sync state: `Failed` when the cycle had errors for the unit (bad input, a refused request), `Held`
-    when the cluster left the source but is kept (`held`: why prunes are held), `OutOfSync` while drift or
-    a pending recreate remains after the cycle, else `Synced`."""
+    when the cluster left the source but is kept (`held`: why prunes are held), `OutOfSync` while an
+    object differs from Git (missing, terminated, changed, orphaned, owned by someone else) or a recreate
+    is pending after the cycle, else `Synced`. Objects in state `foreign` (values as in Git, some fields
+    co-owned by another field manager, as the autoscaler's `replicas`) are in the drift column only."""
     counts = ", ".join(f"{n} {state}" for state, n in drift.state_counts().items() if state != "in-sync")
     sync: SyncState
     if errors:
@@ -61,7 +63,7 @@ def observe_unit(
         message = str(errors[0]) + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
     elif held:
         sync, message = "Held", held
-    elif pending or drift.status == "drifted":
+    elif pending or any(obj.state not in ("in-sync", "foreign") for obj in drift.objects):
         sync, message = "OutOfSync", pending[0] if pending else f"drift: {counts}"
     else:
         sync, message = "Synced", ""
