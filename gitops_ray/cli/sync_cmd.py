@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from gitops_ray.app.settings import load_settings
 from gitops_ray.cli.caching import add_cache_flag, render_cache
 from gitops_ray.cli.render_cmd import read_stdin
-from gitops_ray.cli.source_id import local_source_id
+from gitops_ray.cli.source_id import local_revision, local_source_id
 from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.units import DesiredState
 from gitops_ray.observe.outcome import SyncResult
@@ -204,7 +204,8 @@ def run_sync(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     state, kube = loaded
-    options = _sync_options(args)
+    revision = local_revision(args.source, read_repo_config(args.source))
+    options = replace(_sync_options(args), revision=revision)
     result = sync_state(state, kube, options)
     print_summary(result, options, sys.stdout)
     broken = _report_broken_sources(state, sys.stdout)

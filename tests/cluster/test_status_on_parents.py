@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 from clusterkit import live, sync, write_source
 from kubernetes.client import CoreV1Api
 from kubernetes.config import new_client_from_config
-from testkit import raycluster
+from testkit import GIT_ENV, raycluster
 
 from gitops_ray.cli import main
 from gitops_ray.edge.kube import KubeApi
@@ -179,3 +181,27 @@ def test_gitops_ray_status_as_json_gives_each_clusters_whole_status(
         (namespace, "demo", "Synced", "InProgress")
     ]
     assert rows[0]["conditions"] == status_of(kube, namespace, "demo")["conditions"]
+
+
+def test_sync_once_of_a_git_work_tree_records_its_head_marked_dirty_while_cluster_files_are_edited(
+    kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    def git(*args: str) -> str:
+        env = {**os.environ, **GIT_ENV}
+        return subprocess.run(
+            ["git", "-C", str(tmp_path), *args], check=True, env=env, capture_output=True, text=True
+        ).stdout.strip()
+
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=1)]})
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "a cluster")
+    sync_once = ["sync", "--once", str(tmp_path), "--kubeconfig", apiserver_kubeconfig, "--source-name", "t"]
+
+    main(sync_once)
+    committed = status_of(kube, namespace, "demo")["revision"]
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [raycluster("demo", namespace, workers=2)]})
+    main(sync_once)
+
+    assert committed == git("rev-parse", "HEAD")
+    assert status_of(kube, namespace, "demo")["revision"] == committed + "-dirty"
