@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path, PurePosixPath
 
 from gitops_ray.model.ownership import source_identity
-from gitops_ray.source.config import SourceOptions
+from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions
 
 _GIT_TIMEOUT_SECONDS = 10
 
@@ -50,5 +50,5 @@ def local_revision(root: Path, options: SourceOptions) -> str:
     if head is None:
         return ""
     outputs = (f":(exclude){options.rendered_dir}", f":(exclude){options.drift_dir}")
-    changed = _git(absolute, "status", "--porcelain", "--", options.path, *outputs)
+    changed = _git(absolute, "status", "--porcelain", "--", options.path, REPO_CONFIG_FILE, *outputs)
     return head + ("-dirty" if changed else "")
