@@ -1,6 +1,7 @@
 """An in-memory cluster for fast tests of the sync cycle's orchestration (which calls, in which order,
-what is counted). It keeps objects as plain dicts and does none of an API server's work (no defaulting,
-no merge of field owners, no validation): cluster behaviour is tested on the real API server."""
+what is counted). It keeps objects as plain dicts and does little of an API server's work (no defaulting,
+no validation, no conflicts; what each field manager last applied is merged map by map): cluster
+behaviour is tested on the real API server."""
 
 from __future__ import annotations
 
@@ -21,6 +22,15 @@ def _same(obj: KubeObject) -> KubeObject:
     return obj
 
 
+def _merged(base: KubeObject, top: KubeObject) -> KubeObject:
+    """`top` over `base`, maps merged key by key: the fields of two field managers side by side."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        merged[key] = _merged(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return merged
+
+
 def _key(obj: KubeObject) -> Key:
     api_version, kind, namespace, name = object_ref(obj)
     return (api_group(api_version), kind, namespace, name)
@@ -31,6 +41,7 @@ class FakeCluster:
 
     def __init__(self, fail: Failure | None = None) -> None:
         self.objects: dict[Key, KubeObject] = {}
+        self.applied: dict[Key, dict[str, KubeObject]] = {}  # per object, what each field manager applied
         self.sent: list[tuple[str, str, bool]] = []
         self.fail = fail or (lambda verb, obj: None)
         self._versions = itertools.count(1)
@@ -80,9 +91,15 @@ class FakeCluster:
             raise error
 
     def _stored(self, obj: KubeObject, manager: str) -> KubeObject:
-        stored = copy.deepcopy(obj)
-        meta = stored.setdefault("metadata", {})
         previous = self.objects.get(_key(obj))
+        applied = self.applied.setdefault(_key(obj), {}) if previous is not None else {}
+        if not self.dry_run:
+            applied[manager] = copy.deepcopy(obj)
+            self.applied[_key(obj)] = applied
+        stored: KubeObject = {}
+        for manager_object in [*applied.values(), obj]:  # each manager's fields, the newest last
+            stored = _merged(stored, copy.deepcopy(manager_object))
+        meta = stored.setdefault("metadata", {})
         meta["uid"] = (previous or {}).get("metadata", {}).get("uid") or f"uid-{next(self._versions)}"
         meta["resourceVersion"] = str(next(self._versions))
         meta["managedFields"] = [{"manager": manager, "operation": "Apply", "fieldsV1": {}}]
@@ -104,6 +121,7 @@ class FakeCluster:
         self._write("DELETE", obj)
         if self.dry_run:
             return _key(obj) in self.objects
+        self.applied.pop(_key(obj), None)
         return self.objects.pop(_key(obj), None) is not None
 
     def is_gone(self, obj: KubeObject) -> bool:

@@ -3,8 +3,10 @@ and what is counted. What the API server does with them is tested against the re
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -12,6 +14,7 @@ from fakekube import FakeCluster, forbid
 
 from gitops_ray.edge.apply import SyncOptions, sync_state
 from gitops_ray.edge.fencing import Fenced
+from gitops_ray.edge.kube import KubeError
 from gitops_ray.model.objects import KubeObject
 from gitops_ray.model.units import DesiredState
 from gitops_ray.source.desired import desired_state
@@ -52,7 +55,9 @@ def cluster_with_namespace(fake: FakeCluster) -> FakeCluster:
     return fake
 
 
-def test_a_first_sync_writes_the_inventory_before_any_member(state: DesiredState) -> None:
+def test_a_first_sync_writes_the_inventory_before_any_member_and_the_status_last(
+    state: DesiredState,
+) -> None:
     fake = cluster_with_namespace(FakeCluster())
     sync_state(state, fake, SyncOptions())
     assert fake.sent == [
@@ -60,6 +65,7 @@ def test_a_first_sync_writes_the_inventory_before_any_member(state: DesiredState
         ("PATCH", "Service team-a/demo-head-svc", False),
         ("PATCH", "Pod team-a/demo-head", False),
         ("PATCH", "Pod team-a/demo-small-worker-0", False),
+        ("PATCH", "ConfigMap team-a/gitops-ray-demo", False),
     ]
 
 
@@ -141,3 +147,53 @@ def test_a_unit_that_could_not_be_carried_out_has_no_duration(state: DesiredStat
         "namespace team-a does not exist (namespace creation is off)",
         None,
     )
+
+
+PARENT_KEY = ("", "ConfigMap", "team-a", "gitops-ray-demo")
+
+
+def test_the_status_is_applied_by_its_own_field_manager_beside_the_inventory(state: DesiredState) -> None:
+    fake = cluster_with_namespace(FakeCluster())
+    result = sync_state(state, fake, SyncOptions(revision="abc123"))
+    parent = fake.objects[PARENT_KEY]
+    status = json.loads(parent["metadata"]["annotations"]["gitops-ray.io/status"])
+    assert sorted(fake.applied[PARENT_KEY]) == ["gitops-ray", "gitops-ray-status"]
+    assert "members" in parent["data"]
+    assert (status["revision"], status["sync"], status["health"], status["healthMessage"]) == (
+        "abc123",
+        "Synced",
+        "InProgress",
+        "head not ready",
+    )
+    assert {k: v for k, v in parent["metadata"]["labels"].items() if k.startswith("gitops-ray.io/")} == {
+        "gitops-ray.io/cluster": "demo",
+        "gitops-ray.io/sync": "Synced",
+        "gitops-ray.io/health": "InProgress",
+    }
+    assert result.units[0].status is not None and result.units[0].status.sync == "Synced"
+
+
+def test_a_refused_status_write_is_an_error_of_its_unit(state: DesiredState) -> None:
+    def status_forbidden(verb: str, obj: dict[str, Any]) -> KubeError | None:
+        if verb == "PATCH" and obj.get("kind") == "ConfigMap" and "data" not in obj:
+            return KubeError("apply ConfigMap team-a/gitops-ray-demo: forbidden", 403, "Forbidden")
+        return None
+
+    fake = cluster_with_namespace(FakeCluster(fail=status_forbidden))
+    result = sync_state(state, fake, SyncOptions())
+    assert [str(error) for error in result.units[0].errors] == [
+        "team-a/demo.yaml: status of team-a/demo: apply ConfigMap team-a/gitops-ray-demo: forbidden"
+    ]
+    assert result.units[0].counts.created == 3
+
+
+def test_an_observing_cycle_reports_the_status_but_writes_none(state: DesiredState) -> None:
+    fake = cluster_with_namespace(FakeCluster())
+    sync_state(state, fake, SyncOptions())
+    fake.objects.pop(("", "Pod", "team-a", "demo-small-worker-0"))
+    fake.sent.clear()
+    result = sync_state(state, fake, SyncOptions(heal=False))
+    status = result.units[0].status
+    assert fake.sent == []
+    assert status is not None
+    assert (status.sync, status.message) == ("OutOfSync", "drift: 1 missing")

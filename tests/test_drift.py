@@ -410,8 +410,6 @@ def test_unit_drift_as_markdown() -> None:
         "| --- | --- | --- | --- | --- |\n"
         "| Pod team-a/demo-head | differs (kubectl-edit) | `spec.containers[name=ray-head].image` "
         "| `rayproject/ray:2.52.0` | `rayproject/ray:2.9.0` |\n"
-        "\n"
-        "**Health:** head ready; workers 0/0 ready\n"
     )
 
 
@@ -419,8 +417,7 @@ def test_a_unit_in_sync_reads_in_sync() -> None:
     drift = unit_drift(unit(HEAD), {head_ref(): synced(LIVE_HEAD_EDITED)}, None)
     assert drift.in_sync is True
     assert drift_markdown(drift) == (
-        "# Drift: team-a/demo\n\nSource: `clusters/team-a/demo.yaml`\n\n**Status: in-sync** (1 in-sync)\n\n"
-        "**Health:** head ready; workers 0/0 ready\n"
+        "# Drift: team-a/demo\n\nSource: `clusters/team-a/demo.yaml`\n\n**Status: in-sync** (1 in-sync)\n"
     )
 
 
@@ -432,7 +429,7 @@ def test_a_unit_with_problems_lists_them_and_the_health_of_what_it_last_applied(
     drift = unit_drift(unit(problems=(problem,)), {head_ref(): LIVE_HEAD_EDITED}, inventory)
     assert (drift.status, drift.objects, drift.health) == ("broken", (), Health(True, 0, 0))
     assert drift_markdown(drift).endswith(
-        "**Status: broken**\n\n**Health:** head ready; workers 0/0 ready\n\n## Problems\n\n"
+        "**Status: broken**\n\n## Problems\n\n"
         "- clusters/team-a/demo.yaml: document 0 (RayCluster team-a/demo): spec: Ray container is missing\n"
     )
 
@@ -440,7 +437,14 @@ def test_a_unit_with_problems_lists_them_and_the_health_of_what_it_last_applied(
 def test_a_unit_not_compared_with_a_cluster_is_unknown() -> None:
     drift = UnitDrift(KEY, SOURCE, (), None)
     assert (drift.status, drift.in_sync) == ("unknown", False)
-    assert "**Health:** unknown (not compared with a cluster)" in drift_markdown(drift)
+    assert "**Status: unknown**" in drift_markdown(drift)
+
+
+def test_committed_reports_do_not_change_when_pods_become_ready() -> None:
+    not_ready = UnitDrift(KEY, SOURCE, (ObjectDrift(head_ref(), "in-sync"),), Health(False, 0, 2))
+    ready = UnitDrift(KEY, SOURCE, (ObjectDrift(head_ref(), "in-sync"),), Health(True, 2, 2))
+    assert drift_markdown(not_ready) == drift_markdown(ready)
+    assert drift_summary([not_ready]) == drift_summary([ready])
 
 
 SECRET: dict[str, Any] = {
@@ -514,28 +518,24 @@ def test_drift_summary_totals_and_lists_clusters_in_order() -> None:
             "conflict": 0,
             "in-sync": 1,
         },
-        "health": {"heads_ready": 2, "heads": 2, "workers_ready": 2, "workers_desired": 2},
         "units": [
             {
                 "cluster": "team-a/demo",
                 "source": "clusters/team-a/demo.yaml",
                 "status": "drifted",
                 "counts": {"differs": 1},
-                "health": {"head_ready": True, "workers_ready": 0, "workers_desired": 0, "pending": []},
             },
             {
                 "cluster": "team-a/ok",
                 "source": "clusters/team-a/ok.yaml",
                 "status": "in-sync",
                 "counts": {"in-sync": 1},
-                "health": {"head_ready": True, "workers_ready": 2, "workers_desired": 2, "pending": []},
             },
             {
                 "cluster": "team-b/broken",
                 "source": "clusters/team-b/broken.yaml",
                 "status": "broken",
                 "counts": {},
-                "health": None,
             },
         ],
     }

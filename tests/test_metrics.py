@@ -10,7 +10,9 @@ from gitops_ray.edge.cycle import CycleResult, UnitSummary
 from gitops_ray.edge.kube.events import EventTally
 from gitops_ray.model.units import UnitKey
 from gitops_ray.observe.drift import UnitDrift
+from gitops_ray.observe.health import ClusterHealth
 from gitops_ray.observe.outcome import SyncResult, UnitResult
+from gitops_ray.observe.status import Observed
 from gitops_ray.reconcile.assess import Standing
 from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
@@ -115,3 +117,36 @@ def test_event_posts_are_counted_by_result() -> None:
         for result in ("created", "counted", "failed")
     }
     assert counts == {"created": 2, "counted": 1, "failed": 1}
+
+
+def cycle_of(*statuses: tuple[UnitKey, Observed]) -> CycleResult:
+    units = tuple(
+        UnitResult(key, Counts(), (), UnitDrift(key, SOURCE, (), None), status=status)
+        for key, status in statuses
+    )
+    return CycleResult("0" * 40, None, skipped=False, sync=SyncResult(units))
+
+
+def test_cluster_info_has_one_series_per_cluster_and_a_gone_cluster_loses_its_series() -> None:
+    crashing = ClusterHealth("Failed", "CrashLoopBackOff", "CrashLoopBackOff: Pod demo-head", "0/1")
+    ready = ClusterHealth("Current", "Ready", "", "1/1")
+    other = UnitKey("team-b", "other")
+    metrics = Metrics()
+    metrics.record(
+        cycle_of(
+            (KEY, Observed("pods", "r", "Synced", crashing)),
+            (other, Observed("raycluster", "r", "OutOfSync", ready)),
+        ),
+        0.5,
+    )
+    metrics.record(cycle_of((KEY, Observed("pods", "r", "Synced", ready))), 0.5)
+    series = [
+        sample.labels
+        for family in metrics.registry.collect()
+        if family.name == "gitops_ray_cluster_info"
+        for sample in family.samples
+        if sample.value == 1
+    ]
+    assert series == [
+        {"namespace": "team-a", "name": "demo", "target": "pods", "sync": "Synced", "health": "Current"}
+    ]

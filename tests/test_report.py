@@ -202,7 +202,6 @@ def test_the_summary_counts_and_lists_held_clusters() -> None:
         "source": "clusters/ml/b.yaml",
         "status": "held",
         "counts": {},
-        "health": None,
         "reason": "not in the source while 1 file is broken (clusters/ml/b.yaml); the cluster is not pruned",
     }
 

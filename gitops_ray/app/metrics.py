@@ -68,6 +68,12 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.cluster_info = Gauge(
+            "gitops_ray_cluster_info",
+            "1 per cluster of the last cycle, with its target, sync state and health (as argocd_app_info)",
+            ["namespace", "name", "target", "sync", "health"],
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "gitops_ray_leader", "1 while this replica holds the Lease", registry=self.registry
         )
@@ -114,6 +120,16 @@ class Metrics:
                 for change in unit.changes:
                     standing = change.standing.value if change.standing else "retired"
                     self.changes.labels(change.action.value, standing).inc()
+            self.cluster_info.clear()  # a cluster that is gone loses its series
+            for unit in result.sync.units:
+                if unit.status is not None:
+                    self.cluster_info.labels(
+                        unit.key.namespace,
+                        unit.key.name,
+                        unit.status.target,
+                        unit.status.sync,
+                        unit.status.health.state,
+                    ).set(1)
             statuses = [unit.drift.status for unit in result.sync.units]
             for status in ("in-sync", "drifted", "broken", "unknown"):
                 self.units.labels(status).set(statuses.count(status))

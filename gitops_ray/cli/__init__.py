@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = (
     "gitops_ray.cli.sync_cmd",  # sync, diff
     "gitops_ray.cli.run_cmd",  # run (the controller)
     "gitops_ray.cli.migrate_cmd",  # migrate (from Ray's legacy operator)
+    "gitops_ray.cli.status_cmd",  # status (each cluster's status on its inventory parent)
 )
 
 

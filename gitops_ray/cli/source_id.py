@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path, PurePosixPath
 
 from gitops_ray.model.ownership import source_identity
+from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions
 
 _GIT_TIMEOUT_SECONDS = 10
 
@@ -38,3 +39,16 @@ def local_source_id(root: Path, cluster_path: str) -> str:
         inside = PurePosixPath(absolute.relative_to(Path(top).resolve()).as_posix()) / cluster_path
         return source_identity(origin, inside.as_posix())
     return source_identity(absolute.as_uri(), cluster_path)
+
+
+def local_revision(root: Path, options: SourceOptions) -> str:
+    """The commit `sync --once PATH` applies, for each cluster's status: HEAD of the work tree, marked
+    `-dirty` (as `git describe --dirty` does) when the cluster files or the config have uncommitted
+    changes; "" outside Git."""
+    absolute = root.resolve()
+    head = _git(absolute, "rev-parse", "HEAD")
+    if head is None:
+        return ""
+    outputs = (f":(exclude){options.rendered_dir}", f":(exclude){options.drift_dir}")
+    changed = _git(absolute, "status", "--porcelain", "--", options.path, REPO_CONFIG_FILE, *outputs)
+    return head + ("-dirty" if changed else "")

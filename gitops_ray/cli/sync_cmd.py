@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from gitops_ray.app.settings import load_settings
 from gitops_ray.cli.caching import add_cache_flag, render_cache
 from gitops_ray.cli.render_cmd import read_stdin
-from gitops_ray.cli.source_id import local_source_id
+from gitops_ray.cli.source_id import local_revision, local_source_id
 from gitops_ray.model.errors import GitopsRayError
 from gitops_ray.model.units import DesiredState
 from gitops_ray.observe.outcome import SyncResult
@@ -43,7 +43,7 @@ def _max_chars(text: str) -> int:
     return int(text)
 
 
-def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
+def cluster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
@@ -73,7 +73,7 @@ def register(subparsers: Any) -> None:
     sync.add_argument(
         "source", type=Path, nargs="?", metavar="SOURCE", help="repository root holding the cluster YAML"
     )
-    _cluster_arguments(sync)
+    cluster_arguments(sync)
     sync.add_argument("--dry-run", action="store_true", help="send every write as a server-side dry run")
     sync.add_argument("--no-heal", action="store_true", help="report drift only; write nothing")
     sync.add_argument(
@@ -138,7 +138,7 @@ def register(subparsers: Any) -> None:
         "65,536): alike diffs are shown once, then whole clusters' details are cut, with a note",
     )
     diff.add_argument("--cluster", action="store_true", help="compare PATH with a live cluster instead")
-    _cluster_arguments(diff)
+    cluster_arguments(diff)
     _source_name_argument(diff)
     add_cache_flag(diff)
     diff.set_defaults(handler=run_diff)
@@ -204,7 +204,8 @@ def run_sync(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     state, kube = loaded
-    options = _sync_options(args)
+    revision = local_revision(args.source, read_repo_config(args.source))
+    options = replace(_sync_options(args), revision=revision)
     result = sync_state(state, kube, options)
     print_summary(result, options, sys.stdout)
     broken = _report_broken_sources(state, sys.stdout)

@@ -20,6 +20,7 @@ from gitops_ray.edge.fencing import Fenced
 from gitops_ray.edge.kube import WRITE_THREADS, KubeError, gc_paused
 from gitops_ray.edge.kube.counting import RequestCounter, since
 from gitops_ray.edge.kube.protocol import ClusterApi
+from gitops_ray.edge.status import now_text, write_status
 from gitops_ray.model.objects import KubeObject, annotation, being_deleted, label, object_ref
 from gitops_ray.model.ownership import (
     FIELD_MANAGER,
@@ -32,7 +33,9 @@ from gitops_ray.model.ownership import (
 )
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import DETAILED_STATES, UnitDrift, unit_drift
+from gitops_ray.observe.health import cluster_health
 from gitops_ray.observe.outcome import SyncResult, UnitResult, healed_by
+from gitops_ray.observe.status import observe_unit, read_status
 from gitops_ray.reconcile.assess import Standing
 from gitops_ray.reconcile.compact import compact_live
 from gitops_ray.reconcile.inventory import (
@@ -77,6 +80,7 @@ class SyncOptions:
     adopt: bool = False
     delete_wait: float = DELETE_WAIT_SECONDS
     source_id: str = ""  # replaces the state's own source identity (`--source-name`)
+    revision: str = ""  # the Git revision applied, for each cluster's status
 
 
 def _changes(plan: UnitPlan) -> tuple[PlannedAction, ...]:
@@ -88,26 +92,28 @@ def _changes(plan: UnitPlan) -> tuple[PlannedAction, ...]:
 
 def _read_inventories(
     kube: ClusterApi, state: DesiredState
-) -> tuple[dict[UnitKey, Inventory], dict[UnitKey, str]]:
-    """The inventories that concern this source: those of the units it declares and those it recorded.
-    Another source's inventories are not read further. An unreadable parent of ours makes its unit fail
-    (never pruned on a guess)."""
+) -> tuple[dict[UnitKey, Inventory], dict[UnitKey, str], dict[UnitKey, KubeObject]]:
+    """The inventories that concern this source: those of the units it declares and those it recorded,
+    and their parents as read (for their status). Another source's inventories are not read further. An
+    unreadable parent of ours makes its unit fail (never pruned on a guess)."""
     declared = {unit.key for unit in state.units}
     inventories: dict[UnitKey, Inventory] = {}
     broken: dict[UnitKey, str] = {}
+    parents: dict[UnitKey, KubeObject] = {}
     for parent in kube.inventory_parents():
         _, _, namespace, name = object_ref(parent)
         key = UnitKey(namespace, name.removeprefix(parent_name("")))
         recorded_by = annotation(parent, SOURCE_ID_ANNOTATION)
         if key not in declared and recorded_by != state.source_id:
             continue
+        parents[key] = parent
         try:
             inventory = parse_inventory(parent)
         except InventoryError as error:
             broken[key] = str(error)
             continue
         inventories[inventory.key] = inventory
-    return inventories, broken
+    return inventories, broken, parents
 
 
 def _scope(ref: MemberRef) -> Scope:
@@ -216,6 +222,8 @@ class _UnitRun:
         self.pruned: set[MemberRef] = set()
         self.stored: dict[MemberRef, KubeObject | None] = {}  # live state after our writes
         self.seconds = 0.0  # wall time of `run`
+        self.parent: KubeObject | None = None  # the inventory parent as last written
+        self.parent_deleted = False
 
     def run(self) -> None:
         if not self._write_parent(self.plan.inventory, self.plan.parent_action):
@@ -254,7 +262,7 @@ class _UnitRun:
         if inventory is None or action not in APPLY_ACTIONS or not self._sends(inventory.parent_ref):
             return True
         try:
-            self.kube.apply(inventory_parent(inventory), self.options.field_manager)
+            self.parent = self.kube.apply(inventory_parent(inventory), self.options.field_manager)
         except KubeError as error:
             self._inventory_failed(error)
             return False
@@ -266,6 +274,8 @@ class _UnitRun:
             self.kube.delete(inventory_parent(inventory))
         except KubeError as error:
             self._inventory_failed(error)
+            return
+        self.parent_deleted = True
 
     def _apply_all(self) -> None:
         ordered = [a for a in ordered_for_apply(self.plan.actions) if self._sends(a.ref)]
@@ -416,7 +426,7 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
     delete_deadline = time.monotonic() + options.delete_wait
     sources = {unit.key: unit.source for unit in state.units}
     try:
-        inventories, broken = _read_inventories(kube, state)
+        inventories, broken, parents = _read_inventories(kube, state)
     except KubeError as error:
         # Without the inventories nothing can be pruned safely, nor applied without being recorded.
         failed = [_failed_unit(key, sources[key], f"reading inventories: {error}") for key in sorted(sources)]
@@ -486,7 +496,58 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
             duration=duration,
             held=unit_plan.held,
         )
-    return _result([results[key] for key in sorted(results)], plan.prune_held, kube, before)
+    held = {unit_plan.key: unit_plan.held for unit_plan in runnable if unit_plan.retired}
+
+    def with_status(key: UnitKey) -> UnitResult:
+        run = runs.get(key)
+        after = _live_after(live, run.stored) if run else live
+        parent = (
+            (run.parent or (None if run.parent_deleted else parents.get(key))) if run else parents.get(key)
+        )
+        return _with_status(
+            kube,
+            results[key],
+            units.get(key),
+            after,
+            inventories.get(key),
+            held.get(key, ""),
+            parent,
+            options,
+        )
+
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:  # a first cycle writes every status
+        final = list(pool.map(with_status, sorted(results)))
+    return _result(final, plan.prune_held, kube, before)
+
+
+def _with_status(
+    kube: ClusterApi,
+    result: UnitResult,
+    unit: RenderedUnit | None,
+    live: Mapping[MemberRef, KubeObject],
+    inventory: Inventory | None,
+    held: str,
+    parent: KubeObject | None,
+    options: SyncOptions,
+) -> UnitResult:
+    """The unit's result with its observed status, written to its parent (when there is one and this
+    cycle may write) if it changed; a cluster gone from the source keeps the target its status named, and
+    has no status once its parent is gone too."""
+    if unit is None and parent is None:
+        return result
+    previous = read_status(parent) if parent is not None else None
+    target = unit.target if unit is not None else str((previous or {}).get("target") or "")
+    health = cluster_health(
+        unit or RenderedUnit(result.key, result.drift.source), result.drift.health, live, inventory
+    )
+    observed = observe_unit(
+        result.drift, result.errors, result.pending, held, target, options.revision, health
+    )
+    problem = None
+    if parent is not None and options.heal and not kube.dry_run:
+        problem = write_status(kube, result.key, result.drift.source, parent, observed, now_text())
+    errors = (*result.errors, problem) if problem else result.errors
+    return replace(result, status=observed, errors=errors)
 
 
 def _unit_drift(

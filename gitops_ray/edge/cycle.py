@@ -373,10 +373,11 @@ def _apply(
     events: EventRecorder | None,
 ) -> SyncResult:
     """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client), then
-    post the cycle's Events through the same fenced client (a dry run's client posts none)."""
+    post the cycle's Events through the same fenced client (a dry run's client posts none); `revision`
+    goes into each cluster's status and its Events."""
     from gitops_ray.edge.apply import SyncOptions, sync_state
 
-    options = sync_options or SyncOptions()
+    options = replace(sync_options or SyncOptions(), revision=revision)
     kube = kube_factory().with_writes(check=check)
     sync = sync_state(state, kube, options)
     if events is not None:

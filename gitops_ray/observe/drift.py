@@ -269,7 +269,7 @@ def unit_health(unit: RenderedUnit, live: Mapping[MemberRef, KubeObject]) -> Hea
     )
 
 
-def _inventory_health(inventory: Inventory | None, live: Mapping[MemberRef, KubeObject]) -> Health:
+def inventory_health(inventory: Inventory | None, live: Mapping[MemberRef, KubeObject]) -> Health:
     """For a unit with problems (nothing desired is known): the Pods it last applied."""
     pods = [ref for ref in (inventory.members if inventory else ()) if ref.kind == "Pod"]
     return pod_health(((ref, label(live.get(ref) or {}, NODE_TYPE_LABEL)) for ref in pods), live)
@@ -291,7 +291,7 @@ def unit_drift(
     `prune_held`: why this cycle prunes nothing (the leftovers then say they stay). `in_sync`: objects the
     planner already judged in sync against these very live copies (not stamped and judged again)."""
     if not unit.ok:
-        return UnitDrift(unit.key, unit.source, (), _inventory_health(inventory, live), unit.problems)
+        return UnitDrift(unit.key, unit.source, (), inventory_health(inventory, live), unit.problems)
     applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
     hashes = SpecHashes()
     judged: dict[MemberRef, ObjectDrift] = {}
@@ -317,11 +317,10 @@ def unit_drift(
 
 
 def drift_summary(drifts: Iterable[UnitDrift]) -> dict[str, Any]:
-    """`drift/summary.json`: totals, then one line per cluster sorted by namespace/name."""
+    """`drift/summary.json`: totals, then one line per cluster sorted by namespace/name. Drift and problems
+    only, no health: it is committed, and Pods becoming ready or not must make no commit."""
     units = sorted(drifts, key=lambda drift: drift.key)
     objects = {state: sum(unit.state_counts().get(state, 0) for unit in units) for state in DRIFT_STATES}
-    healths = [unit.health for unit in units if unit.health is not None]
-    heads = [health.head_ready for health in healths if health.head_ready is not None]
     return {
         "clusters": len(units),
         "in_sync": sum(1 for unit in units if unit.status == "in-sync"),
@@ -329,19 +328,12 @@ def drift_summary(drifts: Iterable[UnitDrift]) -> dict[str, Any]:
         "broken": sum(1 for unit in units if unit.status == "broken"),
         "unknown": sum(1 for unit in units if unit.status == "unknown"),
         "objects": objects,
-        "health": {
-            "heads_ready": sum(1 for ready in heads if ready),
-            "heads": len(heads),
-            "workers_ready": sum(health.workers_ready for health in healths),
-            "workers_desired": sum(health.workers_desired for health in healths),
-        },
         "units": [
             {
                 "cluster": str(unit.key),
                 "source": unit.source,
                 "status": unit.status,
                 "counts": unit.state_counts(),
-                "health": unit.health.as_dict() if unit.health else None,
             }
             for unit in units
         ],

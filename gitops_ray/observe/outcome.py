@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gitops_ray.model.units import Problem, UnitKey
 from gitops_ray.observe.drift import UnitDrift
+from gitops_ray.observe.status import Observed
 from gitops_ray.reconcile.assess import Standing
 from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
@@ -53,6 +54,7 @@ class UnitResult:
     # when it was not carried out. Wall time, so two results of the same work still compare equal.
     duration: float | None = field(default=None, compare=False)
     held: str = ""  # why prunes of this unit were held this cycle (`UnitPlan.held`)
+    status: Observed | None = None  # sync and health, as written on the inventory parent
 
     @property
     def ok(self) -> bool:

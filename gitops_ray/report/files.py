@@ -248,7 +248,6 @@ def with_held(summary: dict[str, Any], held: Iterable[HeldUnit]) -> dict[str, An
                     "source": unit.source,
                     "status": "held",
                     "counts": {},
-                    "health": None,
                     "reason": unit.reason,
                 },
             )

@@ -17,7 +17,8 @@ _MARKDOWN_VALUE_LIMIT = 80
 
 
 def drift_markdown(drift: UnitDrift) -> str:
-    """`drift/<namespace>/<cluster>.md`: status, the objects not in sync (a row a field), health, problems."""
+    """`drift/<namespace>/<cluster>.md`: status, the objects not in sync (a row a field), problems. Health is
+    left out: Pods becoming ready or not must make no commit (it is in the inventory parent's status)."""
     counts = ", ".join(f"{count} {state}" for state, count in drift.state_counts().items())
     lines = [
         f"# Drift: {drift.key}",
@@ -35,8 +36,6 @@ def drift_markdown(drift: UnitDrift) -> str:
             *rows,
             "",
         ]
-    health = drift.health.text() if drift.health else "unknown (not compared with a cluster)"
-    lines += [f"**Health:** {health}", ""]
     if drift.problems:
         lines += ["## Problems", "", *(f"- {_escape(str(problem))}" for problem in drift.problems), ""]
     return "\n".join(lines)

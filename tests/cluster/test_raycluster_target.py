@@ -94,11 +94,14 @@ def test_replicas_set_by_the_autoscaler_survive_the_next_sync(
     kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
 ) -> None:
     synced_then_scaled_to_3(kube, apiserver_kubeconfig, namespace, tmp_path)
+    scaled = live_raycluster(kube, namespace, "demo")["metadata"]["resourceVersion"]
 
     # A fresh client lists from etcd: it surely sees the other client's write (a watch cache may lag).
     result = sync(tmp_path, connect(apiserver_kubeconfig, None))
 
-    assert result.writes == 0
+    # The one write is the cluster's status: its drift now names the autoscaler's fields as foreign.
+    assert (result.writes, result.units[0].status and result.units[0].status.drift) == (1, "1 foreign")
+    assert live_raycluster(kube, namespace, "demo")["metadata"]["resourceVersion"] == scaled
     assert live_raycluster(kube, namespace, "demo")["spec"]["workerGroupSpecs"][0]["replicas"] == 3
 
 

@@ -304,7 +304,7 @@ def test_health_counts_the_pods_whose_status_says_ready(
         "workers_desired": 2,
         "pending": ["demo-small-worker-0"],
     }
-    assert result.writes == 0
+    assert result.writes == 1  # the status on the inventory parent only: health changed
 
 
 def test_an_api_error_on_one_unit_leaves_the_others_applied(

@@ -5,20 +5,45 @@ from __future__ import annotations
 import os
 
 from kubernetes.client import ApiClient, Configuration
-from kubernetes.config import ConfigException, load_incluster_config, load_kube_config
+from kubernetes.config import (
+    ConfigException,
+    list_kube_config_contexts,
+    load_incluster_config,
+    load_kube_config,
+)
 
 from gitops_ray.edge.kube.api import KubeApi
 from gitops_ray.edge.kube.counting import RequestCounter, count_requests
 from gitops_ray.edge.kube.errors import KubeError
 
 WRITE_THREADS = 4  # the benchmark's sweet spot; the connection pool holds a few more
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+
+def _in_cluster(kubeconfig: str | None, context: str | None) -> bool:
+    return kubeconfig is None and context is None and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+
+
+def default_namespace(kubeconfig: str | None, context: str | None) -> str:
+    """The namespace kubectl would use: the context's, the Pod's own in a cluster, else `default`."""
+    try:
+        if _in_cluster(kubeconfig, context):
+            with open(SERVICE_ACCOUNT_NAMESPACE, encoding="utf-8") as file:
+                return file.read().strip() or "default"
+        contexts, current = list_kube_config_contexts(config_file=kubeconfig)
+    except (ConfigException, OSError) as error:
+        raise KubeError(
+            f"cannot read the current namespace from the Kubernetes configuration: {error}"
+        ) from None
+    chosen = next((item for item in contexts if item.get("name") == context), None) if context else current
+    return str(((chosen or {}).get("context") or {}).get("namespace") or "default")
 
 
 def load_configuration(kubeconfig: str | None, context: str | None) -> Configuration:
     """In-cluster config when neither file nor context is given and we run in a Pod; else the kubeconfig."""
     configuration = Configuration()
     try:
-        if kubeconfig is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        if _in_cluster(kubeconfig, context):
             load_incluster_config(client_configuration=configuration)
         else:
             load_kube_config(
