@@ -19,7 +19,9 @@ from gitops_ray.app.http import serve_http
 from gitops_ray.app.metrics import Metrics
 from gitops_ray.edge.cycle import CycleResult, UnitSummary
 from gitops_ray.observe.drift import UnitDrift
+from gitops_ray.observe.health import ClusterHealth
 from gitops_ray.observe.outcome import SyncResult, UnitResult
+from gitops_ray.observe.status import Observed
 from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
 
@@ -86,7 +88,10 @@ def a_cycle() -> CycleResult:
     change = PlannedAction(
         Action.PRUNE, MemberRef("v1", "Pod", "team-a", "demo-head"), "no longer in the source"
     )
-    unit = UnitResult(KEY, Counts(), (), UnitDrift(KEY, SOURCE, (), None), (change,), duration=0.5)
+    status = Observed("pods", "0" * 40, "Synced", ClusterHealth("Failed", "CrashLoopBackOff"))
+    unit = UnitResult(
+        KEY, Counts(), (), UnitDrift(KEY, SOURCE, (), None), (change,), duration=0.5, status=status
+    )
     return CycleResult(
         "0" * 40,
         None,
@@ -120,12 +125,13 @@ def test_the_controller_serves_process_and_platform_metrics(served: dict[str, se
     assert {"process_cpu_seconds_total", "process_resident_memory_bytes", "python_info"} <= set(served)
 
 
-def test_the_rules_alert_on_failures_broken_clusters_held_prunes_no_leader_and_no_scrape() -> None:
+def test_the_rules_alert_on_failures_broken_and_failed_clusters_held_prunes_no_leader_and_no_scrape() -> None:
     assert list(rules()) == [
         "GitopsRayCyclesFailing",
         "GitopsRayGitFailing",
         "GitopsRayNoCleanCycle",
         "GitopsRayClusterBroken",
+        "GitopsRayClusterUnhealthy",
         "GitopsRayPruneHeld",
         "GitopsRayNoLeader",
         "GitopsRayMetricsAbsent",
