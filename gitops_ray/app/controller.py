@@ -3,7 +3,9 @@
 `Controller.tick()` is one poll and knows nothing of time or threads, so tests call it directly; the
 scheduler (apscheduler), the HTTP server and the Lease elector are wired around it in `run_controller`.
 A cycle is skipped when the sources, the settings and the cluster epoch are unchanged; the epoch moves
-every `resync_interval`, so drift in the cluster is found and healed even while Git is quiet.
+every `resync_interval`, so drift in the cluster is found and healed even while Git is quiet. Between
+cycles, a watch of the Pods it applied makes the leader sync a cluster whose Pod was deleted or stopped
+within seconds (`Controller.sync_pods`, README "Reacting to Pod changes").
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,13 +31,18 @@ from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
 from gitops_ray.app.webhook import Webhook, webhook_secret
 from gitops_ray.edge.apply import SyncOptions
-from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, run_repo_cycle
+from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, run_repo_cycle, sync_units
 from gitops_ray.edge.fencing import Fenced, WriteCheck, unfenced
 from gitops_ray.edge.git import RepoSettings, credentials_from_env
 from gitops_ray.model.errors import GitopsRayError
+from gitops_ray.model.units import DesiredState
+from gitops_ray.observe.outcome import SyncResult
+from gitops_ray.observe.pod_events import units_of
 from gitops_ray.source.render_cache import MemoryRenderCache
 
 if TYPE_CHECKING:
+    from gitops_ray.app.pod_syncs import PodSyncs
+    from gitops_ray.edge.kube import KubeApi
     from gitops_ray.edge.kube.lease import LeaderElector
 
 log = structlog.get_logger(__name__)
@@ -43,7 +50,8 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class Controller:
-    """One replica's poll loop body. Not thread-safe: the scheduler runs at most one tick at a time."""
+    """One replica's poll loop body. Not thread-safe: `run_controller` runs one tick or `sync_pods` at a
+    time."""
 
     repo: RepoSettings
     settings: ControllerSettings
@@ -59,6 +67,9 @@ class Controller:
     ticks_done: int = 0
     # Rendered units by content: a resync epoch or a one-file change renders only what changed.
     render_cache: MemoryRenderCache = field(default_factory=MemoryRenderCache)
+    # What the last cycle of this leadership rendered, for `sync_pods`; None when there is none to trust.
+    desired: DesiredState | None = None
+    term: int = 0  # moved by `forget`: a cycle begun before it does not leave its state behind
 
     @property
     def sync_options(self) -> SyncOptions:
@@ -79,13 +90,21 @@ class Controller:
         A fenced cycle keeps no fingerprint, nor does a stand-by: whoever leads next runs a full cycle."""
         if not self.is_leader():
             self.fingerprint = None
+            self.forget()
             return None
         with structlog.contextvars.bound_contextvars(cycle=secrets.token_hex(4)):
             return self._tick()
 
+    def forget(self) -> None:
+        """Drop the desired state `sync_pods` works from: this replica may have stopped leading, and
+        whoever led meanwhile may have applied a newer revision. The next full cycle sets it again."""
+        self.desired = None
+        self.term += 1
+
     def _tick(self) -> CycleResult | None:
         """One poll of the leader."""
         now = self.clock()
+        term = self.term
         if self.last_full_cycle is not None and now - self.last_full_cycle >= self.settings.resync_interval:
             self.epoch += 1  # a new cluster epoch: the next cycle re-checks the cluster
         self.tick_started = now
@@ -102,10 +121,12 @@ class Controller:
             )
         except Fenced as error:
             self.fingerprint = None
+            self.forget()
             self.metrics.cycles.labels("fenced").inc()
             log.warning("cycle.fenced", reason=str(error))
             return None
         except (GitopsRayError, OSError) as error:
+            self.forget()  # it may have applied part of a state it never returned
             self.metrics.cycles.labels("failed").inc()
             log.error("cycle.failed", error=str(error), error_type=type(error).__name__)
             return None
@@ -115,6 +136,8 @@ class Controller:
         self.fingerprint = result.fingerprint
         if not result.skipped:
             self.last_full_cycle = now
+            if self.term == term:
+                self.desired = result.state
         self.metrics.record(result, self.clock() - now)
         for problem in result.problems:
             log.warning("input.problem", problem=str(problem))
@@ -123,6 +146,36 @@ class Controller:
                 for problem in unit.errors:
                     log.error("unit.failed", unit=str(unit.key), error=str(problem))
         return result
+
+    def sync_pods(self, applysets: Collection[str]) -> SyncResult | None:
+        """Sync the clusters of these ApplySets (their Pods were deleted or stopped) against the desired
+        state of the last cycle: only their objects, no inventory retired, nothing committed. None when
+        there is nothing to trust or to do: standing by, before the first cycle of this leadership, after
+        a failed or fenced one, or when no cluster of the source has these ApplySets."""
+        state = self.desired
+        if state is None or self.kube_factory is None or not self.is_leader():
+            return None
+        units = units_of(state, applysets)
+        if not units:
+            return None
+        with structlog.contextvars.bound_contextvars(cycle=secrets.token_hex(4)):
+            try:
+                sync = sync_units(state, units, self.kube_factory, self.sync_options, self.check)
+            except Fenced as error:
+                self.forget()
+                self.metrics.pod_syncs.labels("fenced").inc()
+                log.warning("units.fenced", reason=str(error))
+                return None
+            except (GitopsRayError, OSError) as error:
+                self.metrics.pod_syncs.labels("failed").inc()
+                log.error("units.failed", error=str(error), error_type=type(error).__name__)
+                return None
+            self.metrics.pod_syncs.labels("done" if sync.ok else "failed").inc()
+            self.metrics.record_sync(sync)
+            for unit in sync.units:
+                for problem in unit.errors:
+                    log.error("unit.failed", unit=str(unit.key), error=str(problem))
+        return sync
 
     def healthy(self, now: float) -> bool:
         """False when a tick has been running far longer than any sane cycle (a hung process)."""
@@ -161,12 +214,15 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
     agent = user_agent(settings.identity)
     kube_factory: KubeFactory | None = None
     api_client: Any = None
+    watch_kube: KubeApi | None = None
     if settings.apply:
         from gitops_ray.edge.kube import connect
         from gitops_ray.edge.kube.client import load_configuration
 
         kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
         kube_factory = lambda: kube  # noqa: E731 (one connection for the process's lifetime)
+        if settings.heal and not settings.dry_run:
+            watch_kube = connect(settings.kubeconfig, settings.context, user_agent=agent)  # its own pool
         if settings.leader_election:
             from kubernetes.client import ApiClient
 
@@ -180,6 +236,14 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
     scheduler = BlockingScheduler(timezone="UTC")
     elector: LeaderElector | None = None
     lease_thread: threading.Thread | None = None
+    cycle_lock = threading.Lock()  # held by a running cycle; shutdown takes it before releasing the Lease
+    pod_syncs: PodSyncs | None = None
+    if watch_kube is not None:
+        from gitops_ray.app.pod_syncs import PodSyncs
+
+        pod_syncs = PodSyncs(
+            watch_kube, controller.sync_pods, lambda: controller.is_leader(), cycle_lock, stopping
+        )
     if settings.leader_election:
         from gitops_ray.edge.kube.lease import KubeLeaseStore, LeaderElector, LeaseConfig
 
@@ -194,7 +258,14 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         lease_elector = elector = LeaderElector(store, config)
 
         def lease_round() -> None:
-            lease_elector.try_acquire_or_renew()
+            """One round; when this replica did not lead all along, what it rendered before is forgotten
+            and its Pod watch closed (it watches again once it leads)."""
+            held = lease_elector.holds_lease()
+            leading = lease_elector.try_acquire_or_renew()
+            if not (held and leading):
+                controller.forget()
+            if not leading and pod_syncs is not None:
+                pod_syncs.watch.interrupt()
             ready.set()
 
         def lease_rounds() -> None:
@@ -215,7 +286,6 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
             elector.check()
 
     controller.check = check
-    cycle_lock = threading.Lock()  # held by a running cycle; shutdown takes it before releasing the Lease
 
     poll_requested = threading.Event()  # a webhook asked for a poll that has not started yet
 
@@ -283,10 +353,14 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         identity=settings.identity,
         webhook=secret is not None,
     )
+    if pod_syncs is not None:
+        pod_syncs.start()
     try:
         scheduler.start()
     finally:
         stopping.set()
+        if pod_syncs is not None:
+            pod_syncs.stop()
         if lease_thread is not None:
             lease_thread.join()
         with cycle_lock:  # the running cycle, fenced by `stopping`, has ended: nothing more is written

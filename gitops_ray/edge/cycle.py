@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,7 +86,8 @@ class CycleResult:
     applying); `publication`: the pushed commit (None when the outputs did not change or the cycle was
     skipped); `problems`: bad input;
     `offline`: why the remote was unreachable when the cycle went on with the last fetched revision (nothing
-    was committed), None when it was reachable."""
+    was committed), None when it was reachable; `state`: the desired state it rendered (None when
+    skipped), which the controller syncs single units against between cycles (`sync_units`)."""
 
     revision: str
     fingerprint: CycleFingerprint | None
@@ -96,6 +97,7 @@ class CycleResult:
     problems: tuple[Problem, ...] = ()
     units: tuple[UnitSummary, ...] = ()
     offline: str | None = None
+    state: DesiredState | None = field(default=None, compare=False, repr=False)
 
     @property
     def committed(self) -> str | None:
@@ -191,7 +193,30 @@ def run_repo_cycle(
             for unit in state.units
         ),
         offline=offline,
+        state=state,
     )
+
+
+def sync_units(
+    state: DesiredState,
+    units: Collection[UnitKey],
+    kube_factory: KubeFactory,
+    sync_options: SyncOptions,
+    check: WriteCheck = unfenced,
+) -> SyncResult:
+    """Sync `units` only, against `state` as a cycle rendered it: the controller's answer to a Pod that was
+    deleted or stopped (README "Reacting to Pod changes"). Nothing is fetched, rendered or committed: the
+    next cycle refreshes `drift/`. Logs a line per object written, then `units.synced` with the counts."""
+    started = time.monotonic()
+    sync = _apply(state, kube_factory, sync_options, check, units)
+    _log_changes(sync, sync_options.dry_run)
+    log.info(
+        "units.synced",
+        units=sorted(str(key) for key in units),
+        duration_seconds=_seconds_since(started),
+        **_counts(sync),
+    )
+    return sync
 
 
 def _seconds_since(started: float) -> float:
@@ -329,9 +354,13 @@ def _emptiness(state: DesiredState, options: SourceOptions) -> tuple[Problem, ..
 
 
 def _apply(
-    state: DesiredState, kube_factory: KubeFactory, sync_options: SyncOptions | None, check: WriteCheck
+    state: DesiredState,
+    kube_factory: KubeFactory,
+    sync_options: SyncOptions | None,
+    check: WriteCheck,
+    only: Collection[UnitKey] | None = None,
 ) -> SyncResult:
     """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client)."""
     from gitops_ray.edge.apply import SyncOptions, sync_state
 
-    return sync_state(state, kube_factory().with_writes(check=check), sync_options or SyncOptions())
+    return sync_state(state, kube_factory().with_writes(check=check), sync_options or SyncOptions(), only)
