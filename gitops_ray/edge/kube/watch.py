@@ -31,7 +31,7 @@ from gitops_ray.model.objects import KubeObject, metadata
 log = structlog.get_logger(__name__)
 
 WATCH_SECONDS = 60  # the API server ends each watch after this; it is resumed from the last version
-READ_TIMEOUT_SECONDS = WATCH_SECONDS + 30.0  # a watch silent for longer than this is a dead connection
+SILENCE_SECONDS = 30.0  # a watch silent for this long past its end is a dead connection
 BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
 IDLE_SECONDS = 1.0  # how often a replica that does not lead looks again; a watch shorter than this is suspect
@@ -78,7 +78,8 @@ def _shut(response: Any) -> None:
 
 class PodWatch:
     """Watches the Pods `label_selector` selects in every namespace and calls `notify` for each change, from
-    `run()` on a thread of its own. `lists` and `watches` count the requests that started each."""
+    `run()` on a thread of its own. The API server ends each watch after `seconds`. `lists` and `watches`
+    count the requests that started each."""
 
     def __init__(
         self,
@@ -86,11 +87,14 @@ class PodWatch:
         notify: Notify,
         label_selector: str,
         active: Callable[[], bool] = lambda: True,
+        seconds: int = WATCH_SECONDS,
     ) -> None:
         self.kube = kube
         self.notify = notify
         self.label_selector = label_selector
         self.active = active
+        self.seconds = seconds
+        self.failures = 0  # failed attempts since the last watch opened
         self.version = ""  # the last resourceVersion seen; "" lists first
         self.known: dict[PodKey, KubeObject] = {}  # the Pods as last seen, for the next relist to compare
         self.lists = 0
@@ -118,6 +122,9 @@ class PodWatch:
             except (KubeError, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
                 if self._stopping.is_set():
                     return
+                if not self.active():
+                    continue  # closed by `interrupt()` on stepping down: no failure
+                self.failures += 1
                 log.warning(
                     "watch.failed", error=str(error), error_type=type(error).__name__, retry_seconds=backoff
                 )
@@ -160,7 +167,13 @@ class PodWatch:
         """One watch request, read until the API server ends it, this replica stops leading or `stop()`."""
         try:
             response = self.kube.watch(
-                "v1", "Pod", None, self.label_selector, self.version, WATCH_SECONDS, READ_TIMEOUT_SECONDS
+                "v1",
+                "Pod",
+                None,
+                self.label_selector,
+                self.version,
+                self.seconds,
+                self.seconds + SILENCE_SECONDS,
             )
         except KubeError as error:
             if error.status == EXPIRED:
@@ -169,6 +182,9 @@ class PodWatch:
         with self._lock:
             self._response = response
         self.watches += 1
+        if self.failures:
+            log.info("watch.resumed", failures=self.failures, version=self.version)
+            self.failures = 0
         try:
             if self._stopping.is_set() or not self.active():
                 return  # stopped or stepped down while connecting: `interrupt()` found no response yet
