@@ -222,7 +222,8 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
         kube_factory = lambda: kube  # noqa: E731 (one connection for the process's lifetime)
         if settings.heal and not settings.dry_run:
-            watch_kube = connect(settings.kubeconfig, settings.context, user_agent=agent)  # its own pool
+            # its own pool; no urllib3 retries: the watch retries with its own backoff
+            watch_kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
         if settings.leader_election:
             from kubernetes.client import ApiClient
 
@@ -258,13 +259,15 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         lease_elector = elector = LeaderElector(store, config)
 
         def lease_round() -> None:
-            """One round; when this replica did not lead all along, what it rendered before is forgotten
-            and its Pod watch closed (it watches again once it leads)."""
-            held = lease_elector.holds_lease()
+            """One round; when this replica did not lead all along, what it rendered before is forgotten.
+            A round that did not renew closes the Pod watch (reopened from its last version once renewed,
+            so nothing is missed): the API server may be going away, and its graceful shutdown waits for
+            open watches."""
+            held, renewed = lease_elector.holds_lease(), lease_elector.last_renew
             leading = lease_elector.try_acquire_or_renew()
             if not (held and leading):
                 controller.forget()
-            if not leading and pod_syncs is not None:
+            if pod_syncs is not None and lease_elector.last_renew == renewed:
                 pod_syncs.watch.interrupt()
             ready.set()
 
