@@ -7,6 +7,7 @@ Generates a repository of N RayClusters (1 head + one group of 30 workers each, 
   sync --once PATH: first, no-op                                                     API server #1
   sync --once --repo URL: first, no-op, one cluster changed (commit + push)          API server #2
   run (the controller) on the same remote: first cycle, idle polls, resync epochs    API server #2
+  run: deleted Pods back (one worker, then one cluster's workers at once)           API server #2
   kubectl apply --server-side of the rendered objects: first, no-op                  API server #3
 
 Each group gets a fresh test API server (`scripts/k8s-testenv up`, always `down` afterwards), so every
@@ -34,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -520,6 +521,7 @@ def bench_controller(
             if not watch.wait_for_done(1 + plan.resyncs, deadline):
                 bench.notes.append("controller: fewer resync cycles than planned before the timeout")
             _controller_rows(bench, watch, objects, plan)
+            _pod_reaction_rows(bench, kubeconfig, proc.pid, plan)
             rss, hwm = proc_memory(proc.pid)
             bench.notes.append(
                 f"controller memory before SIGTERM: VmRSS {rss / 1024:.0f} MB, VmHWM {hwm / 1024:.0f} MB"
@@ -614,6 +616,45 @@ def _controller_rows(bench: Bench, watch: ControllerWatch, objects: int | None, 
             note=f"steady state: {100 * cpu / wall:.0f}% of one core (interval {plan.interval:g} s)",
         )
     )
+
+
+def _pod_reaction_rows(bench: Bench, kubeconfig: str, pid: int, plan: ControllerPlan) -> None:
+    """Pods deleted under the running controller, right after a cycle (the next resync is `plan.resync` s
+    away): one worker, then all the workers of one cluster at once (deletecollection). Wall: from the delete
+    request to the moment every deleted Pod exists again with a new uid (polled every 20 ms); CPU: the
+    controller's meanwhile. The watch's sync of that cluster alone recreates them, between cycles."""
+    from kubernetes.client import ApiClient, CoreV1Api  # the measuring client; the controller is a process
+
+    from gitops_ray.edge.kube.client import load_configuration
+
+    core = CoreV1Api(ApiClient(load_configuration(kubeconfig, None)))
+    namespace, cluster = NAMESPACES[0], "rc-00000"
+    selector = f"ray.io/cluster={cluster},ray.io/node-type=worker"
+
+    def worker_uids() -> dict[str, str]:
+        pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+        return {pod.metadata.name: pod.metadata.uid for pod in pods}
+
+    def back(delete: Callable[[], object], only: str = "") -> tuple[float, float, int]:
+        """(wall, controller CPU, Pods) until every worker `delete` deleted (`only`, else all) is back."""
+        before = worker_uids()
+        gone = [only] if only else sorted(before)
+        ticks, started = proc_ticks(pid), time.perf_counter()
+        delete()
+        while time.perf_counter() - started < 60:
+            now = worker_uids()
+            if all(now.get(name) not in (None, before[name]) for name in gone):
+                return time.perf_counter() - started, (proc_ticks(pid) - ticks) / CLK_TCK, len(gone)
+            time.sleep(0.02)
+        raise BenchError(f"controller: deleted Pods of {cluster} not back within 60 s")
+
+    one = f"{cluster}-workers-worker-0"
+    wall, cpu, _ = back(lambda: core.delete_namespaced_pod(one, namespace), one)
+    note = f"delete -> new Pod created, by a sync of its cluster alone (resync every {plan.resync:g} s)"
+    bench.add(Figure("run: deleted Pod back", wall, cpu, objects=1, note=note))
+    wall, cpu, pods = back(lambda: core.delete_collection_namespaced_pod(namespace, label_selector=selector))
+    note = "deletecollection of one cluster's workers -> all created again"
+    bench.add(Figure(f"run: {pods} deleted Pods back (1 cluster)", wall, cpu, objects=pods, note=note))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from gitops_ray.edge.apply import SyncOptions, sync_state
 from gitops_ray.edge.fencing import Fenced
 from gitops_ray.edge.kube import KubeError
 from gitops_ray.model.objects import KubeObject
-from gitops_ray.model.units import DesiredState
+from gitops_ray.model.units import DesiredState, UnitKey
 from gitops_ray.source.desired import desired_state
 
 CONTAINER = {"name": "ray", "image": "rayproject/ray:2.53.0", "resources": {"limits": {"cpu": "1"}}}
@@ -197,3 +197,22 @@ def test_an_observing_cycle_reports_the_status_but_writes_none(state: DesiredSta
     assert fake.sent == []
     assert status is not None
     assert (status.sync, status.message) == ("OutOfSync", "drift: 1 missing")
+
+
+def test_a_sync_of_one_cluster_writes_only_its_objects_and_retires_no_other(tmp_path: Path) -> None:
+    other = {**CLUSTER, "metadata": {"name": "other", "namespace": "team-a"}}
+    (tmp_path / "team-a").mkdir()
+    (tmp_path / "team-a" / "demo.yaml").write_text(yaml.safe_dump(CLUSTER))
+    (tmp_path / "team-a" / "other.yaml").write_text(yaml.safe_dump(other))
+    fake = cluster_with_namespace(FakeCluster())
+    sync_state(desired_state(tmp_path), fake, SyncOptions())
+    for name in ("demo-small-worker-0", "other-small-worker-0"):
+        fake.objects.pop(("", "Pod", "team-a", name))
+    (tmp_path / "team-a" / "other.yaml").unlink()  # left the source: only a whole sync may retire it
+    fake.sent.clear()
+
+    result = sync_state(desired_state(tmp_path), fake, SyncOptions(), only={UnitKey("team-a", "demo")})
+
+    assert fake.sent == [("PATCH", "Pod team-a/demo-small-worker-0", False)]
+    assert [str(unit.key) for unit in result.units] == ["team-a/demo"]
+    assert ("Pod", "other-head") in fake.kinds()

@@ -659,6 +659,24 @@ def test_a_retired_inventory_of_this_source_is_pruned() -> None:
     assert actions_by_unit(plan)["team-a/other"] == [(Action.PRUNE, "other-head")]
 
 
+def test_a_plan_of_some_units_plans_only_them_and_retires_no_inventory() -> None:
+    state = DesiredState(units=(unit(HEAD),))
+    plan = plan_state(state, LIVE, {KEY: inventory(HEAD), OTHER_KEY: OTHER_INVENTORY}, only={KEY})
+    assert actions_by_unit(plan) == {"team-a/demo": [(Action.UNCHANGED, "demo-head")]}
+    assert plan.prune_held == ""
+
+
+def test_a_plan_of_some_units_holds_their_prunes_while_a_unit_it_leaves_out_is_broken() -> None:
+    broken = RenderedUnit(OTHER_KEY, OTHER_SOURCE, problems=(Problem(OTHER_SOURCE, "bad"),))
+    live = {ref(HEAD): applied(HEAD), ref(WORKER_0): applied(WORKER_0)}
+    state = DesiredState(units=(unit(HEAD), broken))
+    plan = plan_state(state, live, {KEY: inventory(HEAD, WORKER_0)}, only={KEY})
+    assert actions_by_unit(plan) == {
+        "team-a/demo": [(Action.UNCHANGED, "demo-head"), (Action.KEEP, "demo-gpu-worker-0")]
+    }
+    assert plan.prune_held == f"prune held: 1 broken file ({OTHER_SOURCE}): nothing is pruned this cycle"
+
+
 def test_a_cluster_recorded_by_another_source_is_not_applied_without_adopt() -> None:
     state = DesiredState(units=(unit(HEAD, WORKER_0),), source_id="https://git.example/a#clusters")
     theirs = replace(inventory(HEAD), source_id="https://git.example/b#clusters")

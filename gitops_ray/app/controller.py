@@ -3,7 +3,9 @@
 `Controller.tick()` is one poll and knows nothing of time or threads, so tests call it directly; the
 scheduler (apscheduler), the HTTP server and the Lease elector are wired around it in `run_controller`.
 A cycle is skipped when the sources, the settings and the cluster epoch are unchanged; the epoch moves
-every `resync_interval`, so drift in the cluster is found and healed even while Git is quiet.
+every `resync_interval`, so drift in the cluster is found and healed even while Git is quiet. Between
+cycles, a watch of the Pods it applied makes the leader sync a cluster whose Pod was deleted or stopped
+within seconds (`Controller.sync_pods`, README "Reacting to Pod changes").
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,13 +31,25 @@ from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
 from gitops_ray.app.webhook import Webhook, webhook_secret
 from gitops_ray.edge.apply import SyncOptions
-from gitops_ray.edge.cycle import CycleFingerprint, CycleResult, KubeFactory, StateMemo, run_repo_cycle
+from gitops_ray.edge.cycle import (
+    CycleFingerprint,
+    CycleResult,
+    KubeFactory,
+    StateMemo,
+    run_repo_cycle,
+    sync_units,
+)
 from gitops_ray.edge.fencing import Fenced, WriteCheck, unfenced
 from gitops_ray.edge.git import RepoSettings, credentials_from_env
 from gitops_ray.model.errors import GitopsRayError
+from gitops_ray.model.units import DesiredState
+from gitops_ray.observe.outcome import SyncResult
+from gitops_ray.observe.pod_events import units_of
 from gitops_ray.source.render_cache import MemoryRenderCache
 
 if TYPE_CHECKING:
+    from gitops_ray.app.pod_syncs import PodSyncs
+    from gitops_ray.edge.kube import KubeApi
     from gitops_ray.edge.kube.events import EventRecorder
     from gitops_ray.edge.kube.lease import LeaderElector
 
@@ -44,7 +58,8 @@ log = structlog.get_logger(__name__)
 
 @dataclass
 class Controller:
-    """One replica's poll loop body. Not thread-safe: the scheduler runs at most one tick at a time."""
+    """One replica's poll loop body. Not thread-safe: `run_controller` runs one tick or `sync_pods` at a
+    time."""
 
     repo: RepoSettings
     settings: ControllerSettings
@@ -63,6 +78,10 @@ class Controller:
     state_memo: StateMemo = field(default_factory=StateMemo)
     # Posts each cycle's Kubernetes Events; one per process, so repeats count on the same Event.
     events: EventRecorder | None = None
+    # What the last cycle of this leadership rendered, for `sync_pods`; None when there is none to trust.
+    desired: DesiredState | None = None
+    desired_revision: str = ""  # the commit `desired` was rendered from (statuses and Events say it)
+    term: int = 0  # moved by `forget`: a cycle begun before it does not leave its state behind
 
     @property
     def sync_options(self) -> SyncOptions:
@@ -83,13 +102,22 @@ class Controller:
         A fenced cycle keeps no fingerprint, nor does a stand-by: whoever leads next runs a full cycle."""
         if not self.is_leader():
             self.fingerprint = None
+            self.forget()
             return None
         with structlog.contextvars.bound_contextvars(cycle=secrets.token_hex(4)):
             return self._tick()
 
+    def forget(self) -> None:
+        """Drop the desired state `sync_pods` works from: this replica may have stopped leading, and
+        whoever led meanwhile may have applied a newer revision. The next full cycle sets it again."""
+        self.desired = None
+        self.desired_revision = ""
+        self.term += 1
+
     def _tick(self) -> CycleResult | None:
         """One poll of the leader."""
         now = self.clock()
+        term = self.term
         if self.last_full_cycle is not None and now - self.last_full_cycle >= self.settings.resync_interval:
             self.epoch += 1  # a new cluster epoch: the next cycle re-checks the cluster
         self.tick_started = now
@@ -109,10 +137,12 @@ class Controller:
             )
         except Fenced as error:
             self.fingerprint = None
+            self.forget()
             self.metrics.cycles.labels("fenced").inc()
             log.warning("cycle.fenced", reason=str(error))
             return None
         except (GitopsRayError, OSError) as error:
+            self.forget()  # it may have applied part of a state it never returned
             self.metrics.cycles.labels("failed").inc()
             log.error("cycle.failed", error=str(error), error_type=type(error).__name__)
             return None
@@ -122,6 +152,8 @@ class Controller:
         self.fingerprint = result.fingerprint
         if not result.skipped:
             self.last_full_cycle = now
+            if self.term == term:
+                self.desired, self.desired_revision = result.state, result.revision
         self.metrics.record(result, self.clock() - now)
         for problem in result.problems:
             log.warning("input.problem", problem=str(problem))
@@ -130,6 +162,44 @@ class Controller:
                 for problem in unit.errors:
                     log.error("unit.failed", unit=str(unit.key), error=str(problem))
         return result
+
+    def sync_pods(self, applysets: Collection[str]) -> SyncResult | None:
+        """Sync the clusters of these ApplySets (their Pods were deleted or stopped) against the desired
+        state of the last cycle: only their objects, no inventory retired, nothing committed. None when
+        there is nothing to trust or to do: standing by, before the first cycle of this leadership, after
+        a failed or fenced one, or when no cluster of the source has these ApplySets."""
+        state = self.desired
+        if state is None or self.kube_factory is None or not self.is_leader():
+            return None
+        units = units_of(state, applysets)
+        if not units:
+            return None
+        with structlog.contextvars.bound_contextvars(cycle=secrets.token_hex(4)):
+            try:
+                sync = sync_units(
+                    state,
+                    units,
+                    self.kube_factory,
+                    self.sync_options,
+                    self.check,
+                    self.desired_revision,
+                    self.events,
+                )
+            except Fenced as error:
+                self.forget()
+                self.metrics.pod_syncs.labels("fenced").inc()
+                log.warning("units.fenced", reason=str(error))
+                return None
+            except (GitopsRayError, OSError) as error:
+                self.metrics.pod_syncs.labels("failed").inc()
+                log.error("units.failed", error=str(error), error_type=type(error).__name__)
+                return None
+            self.metrics.pod_syncs.labels("done" if sync.ok else "failed").inc()
+            self.metrics.record_sync(sync)
+            for unit in sync.units:
+                for problem in unit.errors:
+                    log.error("unit.failed", unit=str(unit.key), error=str(problem))
+        return sync
 
     def healthy(self, now: float) -> bool:
         """False when a tick has been running far longer than any sane cycle (a hung process)."""
@@ -168,12 +238,16 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
     agent = user_agent(settings.identity)
     kube_factory: KubeFactory | None = None
     api_client: Any = None
+    watch_kube: KubeApi | None = None
     if settings.apply:
         from gitops_ray.edge.kube import connect
         from gitops_ray.edge.kube.client import load_configuration
 
         kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
         kube_factory = lambda: kube  # noqa: E731 (one connection for the process's lifetime)
+        if settings.heal and not settings.dry_run:
+            # its own pool; no urllib3 retries: the watch retries with its own backoff
+            watch_kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
         if settings.leader_election:
             from kubernetes.client import ApiClient
 
@@ -191,6 +265,14 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
     scheduler = BlockingScheduler(timezone="UTC")
     elector: LeaderElector | None = None
     lease_thread: threading.Thread | None = None
+    cycle_lock = threading.Lock()  # held by a running cycle; shutdown takes it before releasing the Lease
+    pod_syncs: PodSyncs | None = None
+    if watch_kube is not None:
+        from gitops_ray.app.pod_syncs import PodSyncs
+
+        pod_syncs = PodSyncs(
+            watch_kube, controller.sync_pods, lambda: controller.is_leader(), cycle_lock, stopping
+        )
     if settings.leader_election:
         from gitops_ray.edge.kube.lease import KubeLeaseStore, LeaderElector, LeaseConfig
 
@@ -205,7 +287,16 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         lease_elector = elector = LeaderElector(store, config)
 
         def lease_round() -> None:
-            lease_elector.try_acquire_or_renew()
+            """One round; when this replica did not lead all along, what it rendered before is forgotten.
+            A round that did not renew closes the Pod watch (reopened from its last version once renewed,
+            so nothing is missed): the API server may be going away, and its graceful shutdown waits for
+            open watches."""
+            held, renewed = lease_elector.holds_lease(), lease_elector.last_renew
+            leading = lease_elector.try_acquire_or_renew()
+            if not (held and leading):
+                controller.forget()
+            if pod_syncs is not None and lease_elector.last_renew == renewed:
+                pod_syncs.watch.interrupt()
             ready.set()
 
         def lease_rounds() -> None:
@@ -226,7 +317,6 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
             elector.check()
 
     controller.check = check
-    cycle_lock = threading.Lock()  # held by a running cycle; shutdown takes it before releasing the Lease
 
     poll_requested = threading.Event()  # a webhook asked for a poll that has not started yet
 
@@ -294,10 +384,14 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
         identity=settings.identity,
         webhook=secret is not None,
     )
+    if pod_syncs is not None:
+        pod_syncs.start()
     try:
         scheduler.start()
     finally:
         stopping.set()
+        if pod_syncs is not None:
+            pod_syncs.stop()
         if lease_thread is not None:
             lease_thread.join()
         with cycle_lock:  # the running cycle, fenced by `stopping`, has ended: nothing more is written

@@ -13,6 +13,7 @@ from prometheus_client import (
 
 from gitops_ray.edge.cycle import CycleResult
 from gitops_ray.edge.kube.events import EventTally
+from gitops_ray.observe.outcome import SyncResult
 
 
 class Metrics:
@@ -74,6 +75,13 @@ class Metrics:
             ["namespace", "name", "target", "sync", "health"],
             registry=self.registry,
         )
+        self.pod_syncs = Counter(
+            "gitops_ray_pod_syncs",
+            "Syncs of single clusters between cycles because their Pods were deleted or stopped, by result "
+            "(done, failed, fenced)",
+            ["result"],
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "gitops_ray_leader", "1 while this replica holds the Lease", registry=self.registry
         )
@@ -113,13 +121,7 @@ class Metrics:
         if result.publication is not None:
             self.commits.inc()
         if result.sync is not None:
-            self.writes.inc(result.sync.writes)
-            for verb, count in result.sync.requests.items():
-                self.requests.labels(verb).inc(count)
-            for unit in result.sync.units:
-                for change in unit.changes:
-                    standing = change.standing.value if change.standing else "retired"
-                    self.changes.labels(change.action.value, standing).inc()
+            self.record_sync(result.sync)
             self.cluster_info.clear()  # a cluster that is gone loses its series
             for unit in result.sync.units:
                 if unit.status is not None:
@@ -149,3 +151,13 @@ class Metrics:
         for labels in self._timed_clusters - present:
             self.cluster_duration.remove(*labels)
         self._timed_clusters &= present
+
+    def record_sync(self, sync: SyncResult) -> None:
+        """The requests and object changes of a sync, a cycle's or one between cycles (`pod_syncs`)."""
+        self.writes.inc(sync.writes)
+        for verb, count in sync.requests.items():
+            self.requests.labels(verb).inc(count)
+        for unit in sync.units:
+            for change in unit.changes:
+                standing = change.standing.value if change.standing else "retired"
+                self.changes.labels(change.action.value, standing).inc()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -403,10 +403,15 @@ def _blocked_by(
     return "; ".join(sorted(reasons))
 
 
-def sync_state(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncResult:
+def sync_state(
+    state: DesiredState, kube: ClusterApi, options: SyncOptions, only: Collection[UnitKey] | None = None
+) -> SyncResult:
     """One cycle. API errors never raise: they end up on the units they concern. A dry run goes through a
     dry-run client and a no-heal run through one that refuses every write, whatever the code below does;
-    `Fenced` (this replica may no longer write) aborts the cycle."""
+    `Fenced` (this replica may no longer write) aborts the cycle.
+
+    `only`: sync just these units of `state` (the controller's answer to a Pod event): only their objects
+    are read, applied and pruned, and no inventory is retired (`plan_state`)."""
     if options.source_id:
         state = replace(state, source_id=options.source_id)
     if options.dry_run:
@@ -414,32 +419,38 @@ def sync_state(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> S
     if not options.heal:
         kube = kube.with_writes(check=_observe_only)
     with gc_paused():  # the cycle holds every listed object: GC passes over them would cost seconds
-        return _sync(state, kube, options)
+        return _sync(state, kube, options, only)
 
 
 def _observe_only() -> None:
     raise Fenced("a no-heal cycle observes only: no write may be sent")
 
 
-def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncResult:
+def _sync(
+    state: DesiredState, kube: ClusterApi, options: SyncOptions, only: Collection[UnitKey] | None
+) -> SyncResult:
     before = kube.requests
     delete_deadline = time.monotonic() + options.delete_wait
-    sources = {unit.key: unit.source for unit in state.units}
+    sources = {unit.key: unit.source for unit in state.units if only is None or unit.key in only}
     try:
         inventories, broken, parents = _read_inventories(kube, state)
     except KubeError as error:
         # Without the inventories nothing can be pruned safely, nor applied without being recorded.
         failed = [_failed_unit(key, sources[key], f"reading inventories: {error}") for key in sorted(sources)]
         return _result(failed, "", kube, before)
+    if only is not None:
+        inventories = {key: inventory for key, inventory in inventories.items() if key in only}
+        broken = {key: message for key, message in broken.items() if key in only}
     units = {unit.key: unit for unit in state.units if unit.key not in broken}
+    synced = {key: unit for key, unit in units.items() if only is None or key in only}
     namespaces = {
         ref.namespace
-        for unit in units.values()
+        for unit in synced.values()
         if unit.ok
         for ref in map(MemberRef.from_object, unit.objects)
     }
     missing, ns_errors = _ensure_namespaces(kube, namespaces - {""}, options)
-    scopes = {key: _unit_scopes(units.get(key), inventories.get(key)) for key in {*units, *inventories}}
+    scopes = {key: _unit_scopes(synced.get(key), inventories.get(key)) for key in {*synced, *inventories}}
     compactor = _Compactor(options.heal and not kube.dry_run)
     live, list_errors = _list_live(kube, set().union(*scopes.values()), compactor)
     plan = plan_state(
@@ -448,6 +459,7 @@ def _sync(state: DesiredState, kube: ClusterApi, options: SyncOptions) -> SyncRe
         inventories,
         options.allow_empty_prune,
         options.adopt,
+        only,
     )
 
     results = {key: _failed_unit(key, sources.get(key, ""), message) for key, message in broken.items()}

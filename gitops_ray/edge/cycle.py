@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,7 +108,8 @@ class CycleResult:
     applying); `publication`: the pushed commit (None when the outputs did not change or the cycle was
     skipped); `problems`: bad input;
     `offline`: why the remote was unreachable when the cycle went on with the last fetched revision (nothing
-    was committed), None when it was reachable."""
+    was committed), None when it was reachable; `state`: the desired state it rendered (None when
+    skipped), which the controller syncs single units against between cycles (`sync_units`)."""
 
     revision: str
     fingerprint: CycleFingerprint | None
@@ -118,6 +119,7 @@ class CycleResult:
     problems: tuple[Problem, ...] = ()
     units: tuple[UnitSummary, ...] = ()
     offline: str | None = None
+    state: DesiredState | None = field(default=None, compare=False, repr=False)
 
     @property
     def committed(self) -> str | None:
@@ -227,7 +229,33 @@ def run_repo_cycle(
             for unit in state.units
         ),
         offline=offline,
+        state=state,
     )
+
+
+def sync_units(
+    state: DesiredState,
+    units: Collection[UnitKey],
+    kube_factory: KubeFactory,
+    sync_options: SyncOptions,
+    check: WriteCheck = unfenced,
+    revision: str = "",
+    events: EventRecorder | None = None,
+) -> SyncResult:
+    """Sync `units` only, against `state` as a cycle rendered it from `revision`: the controller's answer to
+    a Pod that was deleted or stopped (README "Reacting to Pod changes"). Nothing is fetched, rendered or
+    committed: the next cycle refreshes `drift/`; statuses and Events are those of a cycle. Logs a line per
+    object written, then `units.synced` with the counts."""
+    started = time.monotonic()
+    sync = _apply(state, kube_factory, sync_options, check, revision, events, units)
+    _log_changes(sync, sync_options.dry_run)
+    log.info(
+        "units.synced",
+        units=sorted(str(key) for key in units),
+        duration_seconds=_seconds_since(started),
+        **_counts(sync),
+    )
+    return sync
 
 
 def _seconds_since(started: float) -> float:
@@ -371,6 +399,7 @@ def _apply(
     check: WriteCheck,
     revision: str,
     events: EventRecorder | None,
+    only: Collection[UnitKey] | None = None,
 ) -> SyncResult:
     """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client), then
     post the cycle's Events through the same fenced client (a dry run's client posts none); `revision`
@@ -379,7 +408,7 @@ def _apply(
 
     options = replace(sync_options or SyncOptions(), revision=revision)
     kube = kube_factory().with_writes(check=check)
-    sync = sync_state(state, kube, options)
+    sync = sync_state(state, kube, options, only)
     if events is not None:
         wrote = options.heal and not options.dry_run
         events.post(kube.with_writes(dry_run=options.dry_run), cycle_events(sync, state, revision, wrote))

@@ -11,7 +11,7 @@ came back empty.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
@@ -350,15 +350,21 @@ def plan_state(
     inventories: Mapping[UnitKey, Inventory],
     allow_empty_prune: bool = False,
     adopt: bool = False,
+    only: Collection[UnitKey] | None = None,
 ) -> StatePlan:
-    """Plan a whole source.
+    """Plan a whole source, or with `only` just those of its units.
 
     Only inventories this source recorded (`state.source_id`) are ever retired; another source's are left
     alone, and a unit another source recorded is a problem unless `adopt`. While the source is not whole
     (any unreadable, unparsable or invalid file: `state.broken_files`) nothing is pruned at all, whatever
     path a broken file had before. A source that yields no unit while inventories of it exist prunes
-    nothing unless `allow_empty_prune`. `prune_held` says why nothing was pruned."""
-    units = list(state.units)
+    nothing unless `allow_empty_prune`. `prune_held` says why nothing was pruned.
+
+    `only` (a sync of the units whose Pods changed) plans those units and retires no inventory: whether a
+    unit left the source is for a plan of the whole source to say. The whole source still decides whether
+    prunes are held."""
+    held = prune_hold_reason(state.broken_files)
+    units = [unit for unit in state.units if only is None or unit.key in only]
     if not adopt:
         units = [_owned_elsewhere(unit, inventories.get(unit.key), state.source_id) for unit in units]
     plans = [plan_unit(unit, live, inventories.get(unit.key), state.source_id) for unit in units]
@@ -366,9 +372,8 @@ def plan_state(
     leftover = [
         inventories[key]
         for key in sorted(inventories)
-        if key not in declared and inventories[key].source_id == state.source_id
+        if only is None and key not in declared and inventories[key].source_id == state.source_id
     ]
-    held = prune_hold_reason(state.broken_files)
     if not held and leftover and not units and not allow_empty_prune:
         held = (
             f"prune held: the source yields no clusters while {len(leftover)} are deployed: nothing is "

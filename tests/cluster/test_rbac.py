@@ -11,8 +11,9 @@ from clusterkit import live, names, sync, write_source
 from testenv import identity_kubeconfig
 from testkit import raycluster
 
-from gitops_ray.edge.kube import KubeApi, connect
+from gitops_ray.edge.kube import KubeApi, KubeError, connect
 from gitops_ray.model.objects import KubeObject
+from gitops_ray.observe.pod_events import OWNED_PODS_SELECTOR
 from gitops_ray.render import render_raycluster
 
 pytestmark = pytest.mark.apiserver
@@ -25,7 +26,8 @@ def deploy_rbac() -> list[KubeObject]:
 
 
 def reduced(name: str, *, resource: str = "", verb: str = "") -> list[KubeObject]:
-    """deploy/rbac.yaml under another name, its ClusterRole without `resource` or without `verb`."""
+    """deploy/rbac.yaml under another name, its ClusterRole without `resource` or without `verb` (a rule
+    left with none goes)."""
     objects = copy.deepcopy(deploy_rbac())
     for obj in objects:
         obj["metadata"]["name"] = name
@@ -35,6 +37,8 @@ def reduced(name: str, *, resource: str = "", verb: str = "") -> list[KubeObject
         for rule in obj.get("rules", []):
             rule["resources"] = [r for r in rule["resources"] if r != resource]
             rule["verbs"] = [v for v in rule["verbs"] if v != verb]
+        if "rules" in obj:
+            obj["rules"] = [rule for rule in obj["rules"] if rule["resources"] and rule["verbs"]]
     return objects
 
 
@@ -100,3 +104,24 @@ def test_a_delete_that_fails_stays_in_the_inventory(
     assert (result.units[0].counts.failed, result.units[0].counts.pruned) == (1, 0)
     assert "(missing permission: delete pods" in result.units[0].errors[0].message
     assert f"/v1/Pod/{namespace}/demo-small-worker-1" in members.splitlines()
+
+
+def test_the_deployed_cluster_role_may_watch_pods_in_every_namespace_and_a_role_without_it_may_not(
+    kube: KubeApi, apiserver_kubeconfig: str, namespace: str, tmp_path: Path
+) -> None:
+    as_controller = connect_as(kube, apiserver_kubeconfig, deploy_rbac(), tmp_path)
+    (tmp_path / "reduced").mkdir()
+    without_watch = connect_as(
+        kube, apiserver_kubeconfig, reduced("gitops-ray-no-watch", verb="watch"), tmp_path / "reduced"
+    )
+    _, version = as_controller.list_with_version("v1", "Pod", None, OWNED_PODS_SELECTOR)
+
+    as_controller.watch("v1", "Pod", None, OWNED_PODS_SELECTOR, version, 1, 10).close()
+    with pytest.raises(KubeError) as refused:
+        without_watch.watch("v1", "Pod", None, OWNED_PODS_SELECTOR, version, 1, 10)
+
+    assert refused.value.message == (
+        'watch Pod: pods is forbidden: User "system:serviceaccount:gitops-ray:gitops-ray-no-watch" cannot '
+        'watch resource "pods" in API group "" at the cluster scope (missing permission: watch pods '
+        '(apiGroup ""))'
+    )

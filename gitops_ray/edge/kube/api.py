@@ -26,7 +26,7 @@ from gitops_ray.edge.kube.resources import (
     discovery_path,
     resources_from_discovery,
 )
-from gitops_ray.edge.kube.transport import call
+from gitops_ray.edge.kube.transport import call, stream
 from gitops_ray.model.objects import KubeObject, annotation, describe, metadata, object_ref, uid
 from gitops_ray.model.ownership import (
     APPLYSET_ID_LABEL,
@@ -132,6 +132,24 @@ class KubeApi:
         `cached`: once this client has seen a version of the kind (listed or written), the first page need
         only be at least as fresh as that version (`resourceVersionMatch=NotOlderThan`): the cycle sees
         everything it wrote itself. An expired continue token (HTTP 410) starts the list again."""
+        return self._list(api_version, kind, namespace, label_selector, cached, shrink)[0]
+
+    def list_with_version(
+        self, api_version: str, kind: str, namespace: str | None, label_selector: str = ""
+    ) -> tuple[list[KubeObject], str]:
+        """`list_objects`, read from etcd, with the list's resourceVersion: a watch from that version
+        misses no change after the list (`watch`)."""
+        return self._list(api_version, kind, namespace, label_selector)
+
+    def _list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        label_selector: str = "",
+        cached: bool = False,
+        shrink: Callable[[KubeObject], KubeObject] | None = None,
+    ) -> tuple[list[KubeObject], str]:
         resource = self.resource(api_version, kind)
         query = [("labelSelector", label_selector)] if label_selector else []
         query.append(("limit", str(LIST_PAGE)))
@@ -159,16 +177,56 @@ class KubeApi:
                 # The cluster's versions went backwards (etcd restored or replaced): forget ours, read etcd.
                 with self._lock:
                     self._seen_versions.pop((api_version, kind), None)
-                return self.list_objects(api_version, kind, namespace, label_selector, shrink=shrink)
+                return self._list(api_version, kind, namespace, label_selector, shrink=shrink)
             page: list[KubeObject] = list((body or {}).get("items") or [])
             for item in page:
                 item["apiVersion"] = api_version
                 item["kind"] = kind
             self._saw(api_version, kind, page)
             items.extend(map(shrink, page) if shrink else page)
-            token = str(((body or {}).get("metadata") or {}).get("continue") or "")
+            listed = (body or {}).get("metadata") or {}
+            token = str(listed.get("continue") or "")
             if not token:
-                return items
+                return items, str(listed.get("resourceVersion") or "")
+
+    def watch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        label_selector: str,
+        resource_version: str,
+        seconds: int,
+        read_timeout: float,
+    ) -> Any:
+        """A WATCH of the kind from `resource_version`, with bookmarks, that the API server ends after
+        `seconds`: the open urllib3 response, one JSON event per line (`edge.kube.watch` reads it). A read
+        waits at most `read_timeout` seconds for the next bytes."""
+        resource = self.resource(api_version, kind)
+        where = f" in namespace {namespace}" if resource.namespaced and namespace else ""
+        target = f"{kind}{where}"
+        query = [
+            ("watch", "true"),
+            ("labelSelector", label_selector),
+            ("resourceVersion", resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(seconds)),
+        ]
+        try:
+            return stream(
+                self._client,
+                resource.collection_path(namespace),
+                query=query,
+                timeout=(REQUEST_TIMEOUT[0], read_timeout),
+            )
+        except ApiException as error:
+            if not error.status:
+                raise unreachable_error("watch", target, error) from None
+            reason = str(error.reason)
+            permission = resource.permission("watch", namespace)
+            raise request_error("watch", target, error.status, error.body, reason, permission) from None
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise unreachable_error("watch", target, error) from None
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> KubeObject | None:
         """One object, or None when it does not exist (used while waiting for a delete to finish)."""

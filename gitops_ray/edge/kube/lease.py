@@ -101,6 +101,11 @@ class LeaderElector:
     def is_leader(self) -> bool:
         return self.holds_lease()
 
+    @property
+    def last_renew(self) -> float | None:
+        """When the last successful acquire or renew round began (`clock`); None while not leading."""
+        return self._renew_sent
+
     def holds_lease(self, now: float | None = None) -> bool:
         """True while `now` is before the renew deadline of the last successful renew."""
         if self._renew_sent is None:

@@ -1,4 +1,5 @@
-"""One request through the official client's request path, as raw bytes, always giving the connection back.
+"""One request through the official client's request path, as raw bytes, always giving the connection back
+(or, for a watch, the open response, which its reader closes).
 
 Both the apply engine (`KubeApi`) and the Lease store speak plain JSON over this, instead of the client's
 generated model classes (slow to decode at thousands of Pods, and the engine wants plain dicts anyway).
@@ -39,3 +40,18 @@ def call(
     finally:
         response.release_conn()
     return data
+
+
+def stream(api_client: Any, path: str, *, timeout: Timeout, query: Sequence[tuple[str, str]] = ()) -> Any:
+    """A GET whose body is read as it arrives (a watch): the open urllib3 response, which the caller reads
+    and closes; raises as `call`."""
+    return api_client.call_api(
+        path,
+        "GET",
+        query_params=list(query),
+        header_params={"Accept": "application/json"},
+        auth_settings=["BearerToken"],
+        _return_http_data_only=True,
+        _preload_content=False,
+        _request_timeout=timeout,
+    )
