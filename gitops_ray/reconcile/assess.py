@@ -118,10 +118,6 @@ def immutable_change(desired: KubeObject, live: KubeObject) -> str:
     return ""
 
 
-TERMINAL_POD_PHASES = ("Failed", "Succeeded")
-RAY_CONTAINER_INDEX = 0  # KubeRay's utils.RayContainerIndex: the Ray container comes first
-
-
 def terminated_pod(live: KubeObject) -> str:
     """Why KubeRay would delete this live Pod and create it again (its `shouldDeletePod`), or "".
 
