@@ -135,11 +135,16 @@ class KubeApi:
         return self._list(api_version, kind, namespace, label_selector, cached, shrink)[0]
 
     def list_with_version(
-        self, api_version: str, kind: str, namespace: str | None, label_selector: str = ""
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        label_selector: str = "",
+        shrink: Callable[[KubeObject], KubeObject] | None = None,
     ) -> tuple[list[KubeObject], str]:
         """`list_objects`, read from etcd, with the list's resourceVersion: a watch from that version
         misses no change after the list (`watch`)."""
-        return self._list(api_version, kind, namespace, label_selector)
+        return self._list(api_version, kind, namespace, label_selector, shrink=shrink)
 
     def _list(
         self,

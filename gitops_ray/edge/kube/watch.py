@@ -27,6 +27,7 @@ import urllib3
 from gitops_ray.edge.kube.api import KubeApi
 from gitops_ray.edge.kube.errors import KubeError
 from gitops_ray.model.objects import KubeObject, metadata
+from gitops_ray.reconcile.compact import compact_live
 
 log = structlog.get_logger(__name__)
 
@@ -149,8 +150,12 @@ class PodWatch:
             _shut(response)
 
     def _relist(self) -> None:
-        """List the Pods; report those gone since the last look deleted, and every listed one changed."""
-        pods, version = self.kube.list_with_version("v1", "Pod", None, self.label_selector)
+        """List the Pods; report those gone since the last look deleted, and every listed one changed. The
+        list is compacted page by page (`reconcile.compact`): what is reported of a Pod is whether it is
+        gone or stopped, and tens of thousands of whole Pods would cost over a gigabyte."""
+        pods, version = self.kube.list_with_version(
+            "v1", "Pod", None, self.label_selector, shrink=compact_live
+        )
         self.lists += 1
         listed = {_key(pod): pod for pod in pods}
         for key, gone in sorted(self.known.items()):
