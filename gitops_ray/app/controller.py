@@ -153,7 +153,7 @@ class Controller:
         if not result.skipped:
             self.last_full_cycle = now
             if self.term == term:
-                self.desired, self.desired_revision = result.state, result.revision
+                self.desired, self.desired_revision = result.state, result.applied_revision
         self.metrics.record(result, self.clock() - now)
         for problem in result.problems:
             log.warning("input.problem", problem=str(problem))

@@ -120,6 +120,7 @@ class CycleResult:
     units: tuple[UnitSummary, ...] = ()
     offline: str | None = None
     state: DesiredState | None = field(default=None, compare=False, repr=False)
+    applied_revision: str = ""  # the newest commit that changed the applied sources (statuses, Events)
 
     @property
     def committed(self) -> str | None:
@@ -176,13 +177,14 @@ def run_repo_cycle(
                 **_counts(None),
             )
             return CycleResult(checkout.revision, previous, skipped=True, offline=offline)
+        applied = _source_revision(source, checkout.revision, source_options) if applying else ""
         state = memo.get(fingerprint) if memo is not None else None
         if state is None:
             state = _desired_state(checkout, settings, source_options, cache)
             if memo is not None:
                 memo.put(fingerprint, state)
         sync = (
-            _apply(state, kube_factory, sync_options, check, checkout.revision, events)
+            _apply(state, kube_factory, sync_options, check, applied, events)
             if kube_factory is not None
             else None
         )
@@ -230,6 +232,7 @@ def run_repo_cycle(
         ),
         offline=offline,
         state=state,
+        applied_revision=applied,
     )
 
 
@@ -336,6 +339,13 @@ def _desired_state(
     """The desired state of a checkout, owned by `<repository URL>#<cluster path>`: the same identity
     whichever cache directory or replica renders it, and the one `sync --once` gives a clone of it."""
     return desired_state(checkout.worktree, options, source_identity(settings.url, options.path), cache)
+
+
+def _source_revision(source: GitSource, revision: str, options: SourceOptions) -> str:
+    """The commit whose sources are applied: the newest that touched the source path or the repo config."""
+    return source.last_change(
+        revision, (options.path, REPO_CONFIG_FILE), (options.rendered_dir, options.drift_dir)
+    )
 
 
 def _sources_digest(source: GitSource, revision: str, options: SourceOptions) -> str:

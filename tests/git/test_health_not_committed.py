@@ -61,3 +61,24 @@ def test_readiness_flips_change_the_status_and_make_no_commit(
     user.pull()
     assert healths == ["Current", "InProgress", "Current"]
     assert git(user.path, "rev-list", f"{first.publication.commit}..HEAD") == ""
+
+
+def test_a_cycle_after_its_own_commit_back_writes_nothing_and_names_the_source_commit(
+    settings: RepoSettings, user: UserClone, apiserver: TestEnv, apiserver_kubeconfig: str, namespace: str
+) -> None:
+    user.remove("clusters/team-a/a.yaml")
+    user.write(f"clusters/{namespace}/a.yaml", cluster_yaml(namespace))
+    source_commit = user.commit("a cluster to apply")
+    user.push()
+    first = run_repo_cycle(settings, kube_factory=apiserver.connect, cluster_token="0")
+    assert first.publication is not None  # the branch moved on: rendered/ and drift/ were committed
+
+    again = run_repo_cycle(
+        settings, kube_factory=apiserver.connect, previous=first.fingerprint, cluster_token="1"
+    )
+
+    assert again.sync is not None and (again.skipped, again.sync.writes) == (False, 0)
+    assert again.revision == first.publication.commit
+    pods = CoreV1Api(new_client_from_config(apiserver_kubeconfig))
+    parent = pods.read_namespaced_config_map("gitops-ray-a", namespace)
+    assert json.loads(parent.metadata.annotations["gitops-ray.io/status"])["revision"] == source_commit

@@ -202,6 +202,19 @@ class GitSource:
         self.materialize(revision, worktree)
         return Checkout(revision, worktree, branch)
 
+    def last_change(self, revision: str, paths: tuple[str, ...], exclude_dirs: tuple[str, ...]) -> str:
+        """The newest commit up to `revision` that changed something under `paths` outside `exclude_dirs`:
+        the revision a cluster's status names. Commit-back moves the branch on every drift report; the
+        sources it applied stay those of this commit, so the status (and its write) does not move with it."""
+        pathspecs = [
+            *(path for path in paths if path not in ("", ".")),
+            *(f":(exclude){d}" for d in exclude_dirs),
+        ]
+        if any(path in ("", ".") for path in paths):
+            pathspecs.insert(0, ".")
+        found = self.runner.run(self.repo_dir, ["rev-list", "-1", revision, "--", *pathspecs]).strip()
+        return found or revision
+
     def tree_digest(self, revision: str, paths: tuple[str, ...], exclude_dirs: tuple[str, ...]) -> str:
         """Hash of every (mode, object, path) under `paths` at `revision`, except under `exclude_dirs`.
 
