@@ -176,10 +176,16 @@ class Done:
     stderr: str
 
 
+CACHE_HOME: list[Path] = []  # this run's own XDG_CACHE_HOME (set in main): every first render is cold
+
+
 def child_env() -> dict[str, str]:
-    """The caller's environment without gitops-ray settings or a default kubeconfig (all passed as flags)."""
+    """The caller's environment without gitops-ray settings or a default kubeconfig (all passed as flags),
+    with this run's own cache directory, so a render cache left by an earlier run warms nothing."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITOPS_RAY_") and k != "KUBECONFIG"}
     env["GIT_TERMINAL_PROMPT"] = "0"
+    if CACHE_HOME:
+        env["XDG_CACHE_HOME"] = str(CACHE_HOME[0])
     return env
 
 
@@ -869,6 +875,7 @@ def main() -> int:
     revision = code_revision()
     print(f"code: {revision} (every command runs the working tree's package)", flush=True)
     work = Path(tempfile.mkdtemp(prefix="gitops-ray-processes-"))
+    CACHE_HOME.append(work / "xdg-cache")
     bench = Bench()
     failure = ""
     try:
