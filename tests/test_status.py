@@ -199,6 +199,18 @@ def test_a_new_revision_with_the_same_states_keeps_the_transition_time_but_is_wr
     assert needs_write(status_manifest(KEY, first), later) is True
 
 
+def test_a_cluster_in_sync_that_the_cycle_did_not_write_keeps_its_revision_and_is_not_written() -> None:
+    first = status_document(Observed("pods", "abc123", "Synced", READY), None, T0)
+    later = status_document(Observed("pods", "def456", "Synced", READY, wrote=False), first, T1)
+    assert (later["revision"], needs_write(status_manifest(KEY, first), later)) == ("abc123", False)
+
+
+def test_a_cluster_that_was_out_of_sync_takes_the_new_revision_even_unwritten() -> None:
+    first = status_document(Observed("pods", "abc123", "OutOfSync", READY), None, T0)
+    later = status_document(Observed("pods", "def456", "Synced", READY, wrote=False), first, T1)
+    assert later["revision"] == "def456"
+
+
 def test_the_status_manifest_holds_the_annotation_and_the_coarse_labels_only() -> None:
     document = status_document(Observed("pods", "abc123", "OutOfSync", CRASHING), None, T0)
     assert status_manifest(KEY, document) == {

@@ -553,7 +553,14 @@ def _with_status(
         unit or RenderedUnit(result.key, result.drift.source), result.drift.health, live, inventory
     )
     observed = observe_unit(
-        result.drift, result.errors, result.pending, held, target, options.revision, health
+        result.drift,
+        result.errors,
+        result.pending,
+        held,
+        target,
+        options.revision,
+        health,
+        wrote=bool(result.changes),
     )
     problem = None
     if parent is not None and options.heal and not kube.dry_run:

@@ -40,6 +40,7 @@ class Observed:
     health: ClusterHealth
     drift: str = ""  # objects not in sync by state: "1 differs, 2 missing"
     message: str = ""  # why it is not Synced (an error, a pending recreate, a held prune)
+    wrote: bool = True  # this cycle created, updated, recreated or pruned some of the cluster's objects
 
 
 def observe_unit(
@@ -50,6 +51,7 @@ def observe_unit(
     target: str,
     revision: str,
     health: ClusterHealth,
+    wrote: bool = True,
 ) -> Observed:
     """Sync state: `Failed` when the cycle had errors for the unit (bad input, a refused request), `Held`
     when the cluster left the source but is kept (`held`: why prunes are held), `OutOfSync` while an
@@ -67,7 +69,7 @@ def observe_unit(
         sync, message = "OutOfSync", pending[0] if pending else f"drift: {counts}"
     else:
         sync, message = "Synced", ""
-    return Observed(target, revision, sync, health, counts, message)
+    return Observed(target, revision, sync, health, counts, message, wrote)
 
 
 def _condition(
@@ -116,13 +118,17 @@ def status_conditions(observed: Observed, previous: list[Any] | None, now: str) 
 
 def status_document(observed: Observed, previous: Mapping[str, Any] | None, now: str) -> dict[str, Any]:
     """The status annotation's document. `lastTransitionTime` is when sync or health last changed; with
-    nothing changed it equals `previous`, so the caller writes nothing."""
+    nothing changed it equals `previous`, so the caller writes nothing. `revision` is the commit whose
+    sources the cluster last took: a cluster that was in sync and that this cycle did not write keeps its
+    revision, so a commit to one cluster's file rewrites that cluster's status, not every cluster's."""
     before = previous or {}
     unchanged = before.get("sync") == observed.sync and before.get("health") == observed.health.state
     conditions = before.get("conditions")
+    kept = before.get("revision")
+    stays = not observed.wrote and before.get("sync") == "Synced" == observed.sync and isinstance(kept, str)
     return {
         "target": observed.target,
-        "revision": observed.revision,
+        "revision": kept if stays and kept else observed.revision,
         "sync": observed.sync,
         "health": observed.health.state,
         "healthReason": observed.health.reason,

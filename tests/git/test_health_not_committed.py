@@ -82,3 +82,31 @@ def test_a_cycle_after_its_own_commit_back_writes_nothing_and_names_the_source_c
     pods = CoreV1Api(new_client_from_config(apiserver_kubeconfig))
     parent = pods.read_namespaced_config_map("gitops-ray-a", namespace)
     assert json.loads(parent.metadata.annotations["gitops-ray.io/status"])["revision"] == source_commit
+
+
+def test_a_commit_to_one_clusters_file_moves_only_that_clusters_revision(
+    settings: RepoSettings, user: UserClone, apiserver: TestEnv, apiserver_kubeconfig: str, namespace: str
+) -> None:
+    user.remove("clusters/team-a/a.yaml")
+    user.write(f"clusters/{namespace}/a.yaml", cluster_yaml(namespace))
+    user.write(f"clusters/{namespace}/b.yaml", cluster_yaml(namespace).replace("name: a,", "name: b,"))
+    both = user.commit("clusters a and b")
+    user.push()
+    first = run_repo_cycle(settings, kube_factory=apiserver.connect, cluster_token="0")
+    user.pull()
+    user.write(f"clusters/{namespace}/a.yaml", cluster_yaml(namespace).replace("2.53.0", "2.54.0"))
+    only_a = user.commit("a: ray 2.54.0")
+    user.push()
+
+    run_repo_cycle(settings, kube_factory=apiserver.connect, previous=first.fingerprint, cluster_token="1")
+
+    pods = CoreV1Api(new_client_from_config(apiserver_kubeconfig))
+    revisions = {
+        name: json.loads(
+            pods.read_namespaced_config_map(f"gitops-ray-{name}", namespace).metadata.annotations[
+                "gitops-ray.io/status"
+            ]
+        )["revision"]
+        for name in ("a", "b")
+    }
+    assert revisions == {"a": only_a, "b": both}
