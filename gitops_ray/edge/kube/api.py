@@ -80,6 +80,9 @@ class KubeApi:
         self._discovered: dict[str, dict[str, Resource]] = {}
         self._seen_versions: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()  # writes run in a thread pool
+        # LISTs run in parallel (their pages arrive while others decode), but only one page is decoded and
+        # shrunk at a time: a page of Pods whole is tens of MB, and decoding holds the GIL anyway.
+        self._decoding = threading.Lock()
 
     def with_writes(self, *, dry_run: bool | None = None, check: WriteCheck | None = None) -> KubeApi:
         """The same connection (caches and counters shared) with writes made dry and/or fenced; a dry-run
@@ -165,7 +168,7 @@ class KubeApi:
         token = ""
         while True:
             try:
-                body = self._request(
+                data = self._send(
                     "GET",
                     resource.collection_path(namespace),
                     query=[*query, ("continue", token)] if token else [*query, *first],
@@ -183,13 +186,17 @@ class KubeApi:
                 with self._lock:
                     self._seen_versions.pop((api_version, kind), None)
                 return self._list(api_version, kind, namespace, label_selector, shrink=shrink)
-            page: list[KubeObject] = list((body or {}).get("items") or [])
-            for item in page:
-                item["apiVersion"] = api_version
-                item["kind"] = kind
-            self._saw(api_version, kind, page)
-            items.extend(map(shrink, page) if shrink else page)
-            listed = (body or {}).get("metadata") or {}
+            with self._decoding:
+                body = decode_json(data or b"")
+                del data
+                page: list[KubeObject] = list((body or {}).get("items") or [])
+                for item in page:
+                    item["apiVersion"] = api_version
+                    item["kind"] = kind
+                self._saw(api_version, kind, page)
+                items.extend(map(shrink, page) if shrink else page)
+                listed = (body or {}).get("metadata") or {}
+                del page, body  # the whole page goes before the next one is decoded
             token = str(listed.get("continue") or "")
             if not token:
                 return items, str(listed.get("resourceVersion") or "")
@@ -369,6 +376,22 @@ class KubeApi:
     ) -> Any:
         """One call through the client's request path; errors name the action, the object and the cause.
         With `absent_ok`, a 404 answers None instead of raising."""
+        data = self._send(method, path, action, target, permission, query, body, content_type, absent_ok)
+        return None if data is None else decode_json(data)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        action: str,
+        target: str,
+        permission: str = "",
+        query: list[tuple[str, str]] | None = None,
+        body: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+        absent_ok: bool = False,
+    ) -> bytes | None:
+        """`_request`'s response body, undecoded (None for an absent object with `absent_ok`)."""
         query, payload = self._writing(method, query or [], body)
         try:
             data = call(
@@ -389,4 +412,4 @@ class KubeApi:
             raise request_error(action, target, error.status, error.body, reason, permission) from None
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise unreachable_error(action, target, error) from None
-        return decode_json(data)
+        return data
