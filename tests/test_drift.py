@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from livekit import APPLIED_AT, APPLYSET, KEY, OURS, SOURCE, managed_entry
 
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import (
     FieldDiff,
@@ -22,7 +23,7 @@ from gitops_ray.observe.drift import (
     raycluster_health,
     unit_drift,
 )
-from gitops_ray.reconcile.inventory import Inventory, MemberRef
+from gitops_ray.reconcile.inventory import Inventory
 from gitops_ray.reconcile.stamp import stamp
 from gitops_ray.report.markdown import drift_markdown
 

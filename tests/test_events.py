@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import ObjectDrift, UnitDrift
 from gitops_ray.observe.events import (
@@ -17,7 +18,6 @@ from gitops_ray.observe.events import (
 )
 from gitops_ray.observe.outcome import SyncResult, UnitResult
 from gitops_ray.reconcile.assess import Standing
-from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
 
 KEY = UnitKey("ml", "demo")

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import RenderedUnit, UnitKey
 from gitops_ray.observe.drift import Health
 from gitops_ray.observe.health import ClusterHealth, cluster_health, pod_failure
-from gitops_ray.reconcile.inventory import Inventory, MemberRef
+from gitops_ray.reconcile.inventory import Inventory
 
 KEY = UnitKey("team-a", "demo")
 SOURCE = "clusters/team-a/demo.yaml"

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from gitops_ray.model.objects import natural_key
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import UnitKey
 from gitops_ray.reconcile.inventory import (
     Inventory,
     InventoryError,
-    MemberRef,
     inventory_parent,
     parse_inventory,
     shrink,

@@ -14,9 +14,9 @@ import pytest
 import structlog
 
 from gitops_ray.app.logs import LIBRARIES, RESPONSE_BODIES, configure_logging
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.observe.outcome import healed_by
 from gitops_ray.reconcile.assess import Standing
-from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, PlannedAction
 
 

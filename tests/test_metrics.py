@@ -8,13 +8,13 @@ from livekit import KEY, SOURCE
 from gitops_ray.app.metrics import Metrics
 from gitops_ray.edge.cycle import CycleResult, UnitSummary
 from gitops_ray.edge.kube.events import EventTally
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import UnitKey
 from gitops_ray.observe.drift import UnitDrift
 from gitops_ray.observe.health import ClusterHealth
 from gitops_ray.observe.outcome import SyncResult, UnitResult
 from gitops_ray.observe.status import Observed
 from gitops_ray.reconcile.assess import Standing
-from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
 
 HEAD = MemberRef("v1", "Pod", "team-a", "demo-head")

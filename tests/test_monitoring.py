@@ -18,11 +18,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from gitops_ray.app.http import serve_http
 from gitops_ray.app.metrics import Metrics
 from gitops_ray.edge.cycle import CycleResult, UnitSummary
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.observe.drift import UnitDrift
 from gitops_ray.observe.health import ClusterHealth
 from gitops_ray.observe.outcome import SyncResult, UnitResult
 from gitops_ray.observe.status import Observed
-from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,10 @@ import pytest
 from livekit import APPLIED_AT, APPLYSET, KEY, OURS, SOURCE, Writer, applied, managed_entry
 
 from gitops_ray.model.ownership import membership_labels
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.reconcile.assess import immutable_change
-from gitops_ray.reconcile.inventory import Inventory, MemberRef
+from gitops_ray.reconcile.inventory import Inventory
 from gitops_ray.reconcile.owners import written_only_by_us
 from gitops_ray.reconcile.plan import (
     Action,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from gitops_ray.model.redaction import REDACTED, redact_field, redact_object
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.reconcile.compare import object_diffs
-from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, PlannedAction
 from gitops_ray.report.text import change_lines
 

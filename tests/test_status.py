@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import Problem, UnitKey
 from gitops_ray.observe.drift import Health, ObjectDrift, UnitDrift
 from gitops_ray.observe.health import ClusterHealth
@@ -19,7 +20,6 @@ from gitops_ray.observe.status import (
     status_manifest,
     status_text,
 )
-from gitops_ray.reconcile.inventory import MemberRef
 
 KEY = UnitKey("team-a", "demo")
 SOURCE = "clusters/team-a/demo.yaml"

@@ -184,6 +184,7 @@ class Controller:
                     self.check,
                     self.desired_revision,
                     self.events,
+                    self.state_memo.stamps,
                 )
             except Fenced as error:
                 self.forget()

@@ -31,6 +31,7 @@ from gitops_ray.model.ownership import (
     parent_name,
     unit_applyset_id,
 )
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.observe.drift import DETAILED_STATES, UnitDrift, unit_drift
 from gitops_ray.observe.health import cluster_health
@@ -38,13 +39,7 @@ from gitops_ray.observe.outcome import SyncResult, UnitResult, healed_by
 from gitops_ray.observe.status import observe_unit, read_status
 from gitops_ray.reconcile.assess import Standing
 from gitops_ray.reconcile.compact import compact_live
-from gitops_ray.reconcile.inventory import (
-    Inventory,
-    InventoryError,
-    MemberRef,
-    inventory_parent,
-    parse_inventory,
-)
+from gitops_ray.reconcile.inventory import Inventory, InventoryError, inventory_parent, parse_inventory
 from gitops_ray.reconcile.plan import (
     APPLY_ACTIONS,
     WRITE_ACTIONS,
@@ -56,8 +51,10 @@ from gitops_ray.reconcile.plan import (
     ordered_for_prune,
     plan_state,
 )
+from gitops_ray.reconcile.stamp import StampMemo
 
 Scope = tuple[str, str, str]  # (apiVersion, kind, namespace): one LIST each per cycle
+LIST_THREADS = 4  # LISTs in flight at once; the connection pool holds WRITE_THREADS * 2
 
 DELETE_WAIT_SECONDS = 20.0
 MIN_DELETE_WAIT_SECONDS = 1.0  # a unit reached late in a long cycle still sees a quick delete through
@@ -121,7 +118,7 @@ def _scope(ref: MemberRef) -> Scope:
 
 
 def _unit_scopes(unit: RenderedUnit | None, inventory: Inventory | None) -> set[Scope]:
-    scopes = {_scope(MemberRef.from_object(obj)) for obj in (unit.objects if unit and unit.ok else ())}
+    scopes = {_scope(ref) for ref in (unit.refs if unit and unit.ok else ())}
     scopes |= {_scope(ref) for ref in (inventory.members if inventory else ())}
     return scopes
 
@@ -147,18 +144,26 @@ class _Compactor:
 def _list_live(
     kube: ClusterApi, scopes: Iterable[Scope], compactor: _Compactor
 ) -> tuple[dict[MemberRef, KubeObject], dict[Scope, str]]:
-    """One LIST per (kind, namespace); a failed LIST is remembered so the units needing it stop."""
-    live: dict[MemberRef, KubeObject] = {}
-    failed: dict[Scope, str] = {}
-    for scope in sorted(scopes):
+    """One LIST per (kind, namespace), a few at a time: the API server prepares one while another is
+    decoded here. A failed LIST is remembered so the units needing it stop."""
+
+    def listed(scope: Scope) -> list[KubeObject] | str:
         api_version, kind, namespace = scope
         try:
-            listed = kube.list_objects(api_version, kind, namespace or None, cached=True, shrink=compactor)
+            return kube.list_objects(api_version, kind, namespace or None, cached=True, shrink=compactor)
         except KubeError as error:
-            failed[scope] = str(error)
-            continue
-        for obj in listed:
-            live[MemberRef.from_object(obj)] = obj
+            return str(error)
+
+    live: dict[MemberRef, KubeObject] = {}
+    failed: dict[Scope, str] = {}
+    ordered = sorted(scopes)
+    with ThreadPoolExecutor(max_workers=LIST_THREADS) as pool:
+        for scope, objects in zip(ordered, pool.map(listed, ordered), strict=True):
+            if isinstance(objects, str):
+                failed[scope] = objects
+                continue
+            for obj in objects:
+                live[MemberRef.from_object(obj)] = obj
     return live, failed
 
 
@@ -404,14 +409,19 @@ def _blocked_by(
 
 
 def sync_state(
-    state: DesiredState, kube: ClusterApi, options: SyncOptions, only: Collection[UnitKey] | None = None
+    state: DesiredState,
+    kube: ClusterApi,
+    options: SyncOptions,
+    only: Collection[UnitKey] | None = None,
+    stamps: StampMemo | None = None,
 ) -> SyncResult:
     """One cycle. API errors never raise: they end up on the units they concern. A dry run goes through a
     dry-run client and a no-heal run through one that refuses every write, whatever the code below does;
     `Fenced` (this replica may no longer write) aborts the cycle.
 
     `only`: sync just these units of `state` (the controller's answer to a Pod event): only their objects
-    are read, applied and pruned, and no inventory is retired (`plan_state`)."""
+    are read, applied and pruned, and no inventory is retired (`plan_state`). `stamps`: a controller's
+    stamped objects from earlier cycles (`reconcile.stamp.StampMemo`)."""
     if options.source_id:
         state = replace(state, source_id=options.source_id)
     if options.dry_run:
@@ -419,7 +429,7 @@ def sync_state(
     if not options.heal:
         kube = kube.with_writes(check=_observe_only)
     with gc_paused():  # the cycle holds every listed object: GC passes over them would cost seconds
-        return _sync(state, kube, options, only)
+        return _sync(state, kube, options, only, stamps)
 
 
 def _observe_only() -> None:
@@ -427,7 +437,11 @@ def _observe_only() -> None:
 
 
 def _sync(
-    state: DesiredState, kube: ClusterApi, options: SyncOptions, only: Collection[UnitKey] | None
+    state: DesiredState,
+    kube: ClusterApi,
+    options: SyncOptions,
+    only: Collection[UnitKey] | None,
+    stamps: StampMemo | None,
 ) -> SyncResult:
     before = kube.requests
     delete_deadline = time.monotonic() + options.delete_wait
@@ -443,12 +457,7 @@ def _sync(
         broken = {key: message for key, message in broken.items() if key in only}
     units = {unit.key: unit for unit in state.units if unit.key not in broken}
     synced = {key: unit for key, unit in units.items() if only is None or key in only}
-    namespaces = {
-        ref.namespace
-        for unit in synced.values()
-        if unit.ok
-        for ref in map(MemberRef.from_object, unit.objects)
-    }
+    namespaces = {ref.namespace for unit in synced.values() if unit.ok for ref in unit.refs}
     missing, ns_errors = _ensure_namespaces(kube, namespaces - {""}, options)
     scopes = {key: _unit_scopes(synced.get(key), inventories.get(key)) for key in {*synced, *inventories}}
     compactor = _Compactor(options.heal and not kube.dry_run)
@@ -460,6 +469,7 @@ def _sync(
         options.allow_empty_prune,
         options.adopt,
         only,
+        stamps,
     )
 
     results = {key: _failed_unit(key, sources.get(key, ""), message) for key, message in broken.items()}

@@ -35,6 +35,7 @@ from gitops_ray.edge.git import (
 from gitops_ray.model.ownership import source_identity
 from gitops_ray.model.units import DesiredState, Problem, UnitKey
 from gitops_ray.observe.events import cycle_events
+from gitops_ray.reconcile.stamp import StampMemo
 from gitops_ray.report.files import output_files
 from gitops_ray.source.config import REPO_CONFIG_FILE, SourceOptions, read_repo_config
 from gitops_ray.source.desired import desired_state
@@ -76,6 +77,7 @@ class StateMemo:
     sources: str = ""
     config: str = ""
     state: DesiredState | None = None
+    stamps: StampMemo = field(default_factory=StampMemo)  # the state's objects stamped, for every cycle
 
     def get(self, fingerprint: CycleFingerprint) -> DesiredState | None:
         same = (self.sources, self.config) == (fingerprint.sources, fingerprint.config)
@@ -184,7 +186,9 @@ def run_repo_cycle(
             if memo is not None:
                 memo.put(fingerprint, state)
         sync = (
-            _apply(state, kube_factory, sync_options, check, applied, events)
+            _apply(
+                state, kube_factory, sync_options, check, applied, events, None, memo.stamps if memo else None
+            )
             if kube_factory is not None
             else None
         )
@@ -244,13 +248,14 @@ def sync_units(
     check: WriteCheck = unfenced,
     revision: str = "",
     events: EventRecorder | None = None,
+    stamps: StampMemo | None = None,
 ) -> SyncResult:
     """Sync `units` only, against `state` as a cycle rendered it from `revision`: the controller's answer to
     a Pod that was deleted or stopped (README "Reacting to Pod changes"). Nothing is fetched, rendered or
     committed: the next cycle refreshes `drift/`; statuses and Events are those of a cycle. Logs a line per
     object written, then `units.synced` with the counts."""
     started = time.monotonic()
-    sync = _apply(state, kube_factory, sync_options, check, revision, events, units)
+    sync = _apply(state, kube_factory, sync_options, check, revision, events, units, stamps)
     _log_changes(sync, sync_options.dry_run)
     log.info(
         "units.synced",
@@ -410,6 +415,7 @@ def _apply(
     revision: str,
     events: EventRecorder | None,
     only: Collection[UnitKey] | None = None,
+    stamps: StampMemo | None = None,
 ) -> SyncResult:
     """Apply through the sync engine (imported here so render-only cycles need no Kubernetes client), then
     post the cycle's Events through the same fenced client (a dry run's client posts none); `revision`
@@ -418,7 +424,7 @@ def _apply(
 
     options = replace(sync_options or SyncOptions(), revision=revision)
     kube = kube_factory().with_writes(check=check)
-    sync = sync_state(state, kube, options, only)
+    sync = sync_state(state, kube, options, only, stamps)
     if events is not None:
         wrote = options.heal and not options.dry_run
         events.post(kube.with_writes(dry_run=options.dry_run), cycle_events(sync, state, revision, wrote))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.targets import PODS
 
 RAYCLUSTER_API_VERSION = "ray.io/v1"
@@ -102,6 +104,12 @@ class RenderedUnit:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @cached_property
+    def refs(self) -> tuple[MemberRef, ...]:
+        """Each object's ref, in `objects` order, made once: a controller keeps its units from cycle to cycle,
+        and planning, drift and health all look objects up by ref."""
+        return tuple(map(MemberRef.from_object, self.objects))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Secret values never appear: compare redacts them before they reach a FieldDiff.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from typing import Any, Literal
 from gitops_ray.model.kuberay import NODE_TYPE_LABEL
 from gitops_ray.model.objects import KubeObject, label, natural_key
 from gitops_ray.model.ownership import FIELD_MANAGER, is_ours, prune_disabled, unit_applyset_id
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.targets import TARGETS
 from gitops_ray.model.units import Problem, RenderedUnit, UnitKey
 from gitops_ray.reconcile.assess import Standing, assess
@@ -24,7 +26,7 @@ from gitops_ray.reconcile.compare import (
     object_diffs,
     object_leaves,
 )
-from gitops_ray.reconcile.inventory import Inventory, MemberRef
+from gitops_ray.reconcile.inventory import Inventory
 from gitops_ray.reconcile.owners import fields_of, other_writers
 from gitops_ray.reconcile.stamp import STAMP_ANNOTATIONS, SpecHashes, stamp
 
@@ -129,8 +131,8 @@ class UnitDrift:
 
     def state_counts(self) -> dict[str, int]:
         """Objects per state, in DRIFT_STATES order, states with no object left out."""
-        counts = {state: sum(1 for obj in self.objects if obj.state == state) for state in DRIFT_STATES}
-        return {state: count for state, count in counts.items() if count}
+        counts = Counter(obj.state for obj in self.objects)
+        return {state: counts[state] for state in DRIFT_STATES if counts[state]}
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready; lists only objects that are not in sync (the counts cover the rest)."""
@@ -225,7 +227,7 @@ def pod_health(pods: Iterable[tuple[MemberRef, str | None]], live: Mapping[Membe
     head_ready: bool | None = None
     workers_ready = workers_desired = 0
     pending = []
-    for ref, node_type in sorted(pods, key=lambda pod: natural_key(pod[0].name)):
+    for ref, node_type in pods:
         obj = live.get(ref)
         ready = obj is not None and _condition_true(obj, "Ready")
         if not ready:
@@ -235,7 +237,7 @@ def pod_health(pods: Iterable[tuple[MemberRef, str | None]], live: Mapping[Membe
         else:
             workers_desired += 1
             workers_ready += ready
-    return Health(head_ready, workers_ready, workers_desired, tuple(pending))
+    return Health(head_ready, workers_ready, workers_desired, tuple(sorted(pending, key=natural_key)))
 
 
 def raycluster_health(raycluster: KubeObject | None) -> Health:
@@ -261,9 +263,9 @@ def unit_health(unit: RenderedUnit, live: Mapping[MemberRef, KubeObject]) -> Hea
         return raycluster_health(live.get(MemberRef.from_object(clusters[0])))
     return pod_health(
         (
-            (MemberRef.from_object(obj), label(obj, NODE_TYPE_LABEL))
-            for obj in wanted
-            if obj.get("kind") == "Pod"
+            (ref, label(obj, NODE_TYPE_LABEL))
+            for ref, obj in zip(unit.refs, wanted, strict=True)
+            if ref.kind == "Pod"
         ),
         live,
     )
@@ -295,8 +297,7 @@ def unit_drift(
     applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
     hashes = SpecHashes()
     judged: dict[MemberRef, ObjectDrift] = {}
-    for obj in unit.objects:
-        ref = MemberRef.from_object(obj)
+    for ref, obj in zip(unit.refs, unit.objects, strict=True):
         if ref in in_sync:
             judged[ref] = ObjectDrift(ref, "in-sync")
         else:
@@ -320,21 +321,25 @@ def drift_summary(drifts: Iterable[UnitDrift]) -> dict[str, Any]:
     """`drift/summary.json`: totals, then one line per cluster sorted by namespace/name. Drift and problems
     only, no health: it is committed, and Pods becoming ready or not must make no commit."""
     units = sorted(drifts, key=lambda drift: drift.key)
-    objects = {state: sum(unit.state_counts().get(state, 0) for unit in units) for state in DRIFT_STATES}
+    totals: Counter[str] = Counter()
+    for unit in units:
+        totals.update(unit.state_counts())
+    objects = {state: totals[state] for state in DRIFT_STATES}
+    statuses = [unit.status for unit in units]
     return {
         "clusters": len(units),
-        "in_sync": sum(1 for unit in units if unit.status == "in-sync"),
-        "drifted": sum(1 for unit in units if unit.status == "drifted"),
-        "broken": sum(1 for unit in units if unit.status == "broken"),
-        "unknown": sum(1 for unit in units if unit.status == "unknown"),
+        "in_sync": statuses.count("in-sync"),
+        "drifted": statuses.count("drifted"),
+        "broken": statuses.count("broken"),
+        "unknown": statuses.count("unknown"),
         "objects": objects,
         "units": [
             {
                 "cluster": str(unit.key),
                 "source": unit.source,
-                "status": unit.status,
+                "status": status,
                 "counts": unit.state_counts(),
             }
-            for unit in units
+            for unit, status in zip(units, statuses, strict=True)
         ],
     }

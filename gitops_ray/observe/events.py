@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gitops_ray.model.ownership import PARENT_API_VERSION, PARENT_KIND, parent_name
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.targets import TARGETS
 from gitops_ray.model.units import DesiredState, RenderedUnit, UnitKey
 from gitops_ray.observe.outcome import SyncResult, UnitResult
-from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, PlannedAction
 
 REPORTING_CONTROLLER = "gitops-ray"

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gitops_ray.model.objects import KubeObject, metadata, natural_key
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.targets import TARGETS
 from gitops_ray.model.units import RenderedUnit
 from gitops_ray.observe.drift import Health, inventory_health
-from gitops_ray.reconcile.inventory import Inventory, MemberRef
+from gitops_ray.reconcile.inventory import Inventory
 
 HealthState = Literal["Current", "InProgress", "Failed", "Unknown"]
 HEALTH_STATES: tuple[HealthState, ...] = ("Current", "InProgress", "Failed", "Unknown")
@@ -122,7 +123,7 @@ def cluster_health(
         raycluster = live.get(MemberRef.from_object(clusters[0])) if clusters else None
         failure = raycluster_failure(raycluster)
     else:
-        refs = [MemberRef.from_object(obj) for obj in unit.objects if obj.get("kind") == "Pod"]
+        refs = [ref for ref in unit.refs if ref.kind == "Pod"]
         if judged_by_inventory:
             refs = [ref for ref in (inventory.members if inventory else ()) if ref.kind == "Pod"]
         failure = pods_failure(pod for ref in refs if (pod := live.get(ref)) is not None)

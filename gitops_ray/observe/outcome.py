@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import Problem, UnitKey
 from gitops_ray.observe.drift import UnitDrift
 from gitops_ray.observe.status import Observed
 from gitops_ray.reconcile.assess import Standing
-from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.reconcile.plan import Action, Counts, PlannedAction
 
 DRIFTED = frozenset({Standing.EDITED, Standing.TERMINATED, Standing.TERMINATING})

@@ -12,19 +12,10 @@ empty group for the core API and an empty namespace for cluster-scoped objects
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 from gitops_ray.model.errors import GitopsRayError
-from gitops_ray.model.objects import (
-    KubeObject,
-    annotations_of,
-    api_group,
-    kind_rank,
-    labels_of,
-    natural_key,
-    object_ref,
-)
+from gitops_ray.model.objects import KubeObject, annotations_of, labels_of, object_ref
 from gitops_ray.model.ownership import (
     APPLYSET_GROUP_KINDS_ANNOTATION,
     APPLYSET_ID_LABEL,
@@ -41,6 +32,7 @@ from gitops_ray.model.ownership import (
     parent_name,
     unit_applyset_id,
 )
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.units import UnitKey
 
 MEMBERS_KEY = "members"
@@ -50,55 +42,6 @@ _PARENT_PREFIX = parent_name("")
 
 class InventoryError(GitopsRayError):
     """A parent object that cannot be read as a gitops-ray inventory; the message names object and field."""
-
-
-@dataclass(frozen=True, slots=True)
-class MemberRef:
-    """Identifies one applied object. Equality ignores the API version (ApplySets track group and kind),
-    so an object listed as `apps/v1` is the same member when read back through another version. Slotted: a
-    cycle holds a few for each of tens of thousands of objects."""
-
-    api_version: str = field(compare=False)
-    kind: str
-    namespace: str
-    name: str
-    group: str = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "group", api_group(self.api_version))
-
-    @classmethod
-    def from_object(cls, obj: KubeObject) -> MemberRef:
-        return cls(*object_ref(obj))
-
-    @classmethod
-    def from_line(cls, line: str) -> MemberRef:
-        """Parse one `data.members` line; ValueError says what is wrong with it."""
-        parts = line.split("/")
-        if len(parts) != 5:
-            raise ValueError(f"expected <group>/<version>/<Kind>/<namespace>/<name>, got {line!r}")
-        group, version, kind, namespace, name = parts
-        if not version or not kind or not name:
-            raise ValueError(f"version, Kind and name must not be empty, got {line!r}")
-        return cls(f"{group}/{version}" if group else version, kind, namespace, name)
-
-    @property
-    def version(self) -> str:
-        return self.api_version.rsplit("/", 1)[-1]
-
-    @property
-    def group_kind(self) -> str:
-        """kubectl's GroupKind text: `Pod`, `Role.rbac.authorization.k8s.io`."""
-        return f"{self.kind}.{self.group}" if self.group else self.kind
-
-    def line(self) -> str:
-        return f"{self.group}/{self.version}/{self.kind}/{self.namespace}/{self.name}"
-
-    def sort_key(self) -> tuple[Any, ...]:
-        return (kind_rank(self.kind), self.kind, self.group, self.namespace, natural_key(self.name))
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True)

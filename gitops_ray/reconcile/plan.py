@@ -24,11 +24,12 @@ from gitops_ray.model.ownership import (
     prune_disabled,
     unit_applyset_id,
 )
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.model.targets import PODS, TARGETS, Target
 from gitops_ray.model.units import DesiredState, Problem, RenderedUnit, UnitKey
 from gitops_ray.reconcile.assess import Standing, assess, edited_paths
-from gitops_ray.reconcile.inventory import Inventory, MemberRef, widen
-from gitops_ray.reconcile.stamp import SpecHashes, stamp
+from gitops_ray.reconcile.inventory import Inventory, widen
+from gitops_ray.reconcile.stamp import StampMemo, stamp_all
 
 
 class Action(StrEnum):
@@ -261,19 +262,22 @@ def plan_unit(
     live: Mapping[MemberRef, KubeObject],
     inventory: Inventory | None,
     source_id: str = "",
+    stamps: StampMemo | None = None,
 ) -> UnitPlan:
     """Plan one unit: an action for each desired object, then one for each inventory member no longer
     desired. Live objects are looked up by MemberRef; a ref missing from `live` is absent in the cluster.
-    The inventory to write records `source_id` (the source now responsible for the unit)."""
-    refs = [MemberRef.from_object(obj) for obj in unit.objects]
+    The inventory to write records `source_id` (the source now responsible for the unit); `stamps` keeps
+    the unit's stamped objects for the next plan of the same unit."""
+    refs = list(unit.refs)
     problems = unit.problems or _duplicates(unit.source, refs)
     if problems:
         return _skipped(unit, refs, problems, inventory)
     applyset = unit_applyset_id(unit.key.name, unit.key.namespace)
-    hashes = SpecHashes()
+    stamped = stamps.stamped(unit.key, unit.objects) if stamps is not None else stamp_all(unit.objects)
+    applied_as = TARGETS.get(unit.target, PODS)
     applies = [
-        _plan_object(ref, stamp(obj, hashes), live.get(ref), applyset, TARGETS.get(unit.target, PODS))
-        for ref, obj in zip(refs, unit.objects, strict=True)
+        _plan_object(ref, obj, live.get(ref), applyset, applied_as)
+        for ref, obj in zip(refs, stamped, strict=True)
     ]
     desired_refs = {planned.ref for planned in applies}
     previous = inventory.members if inventory else frozenset()
@@ -351,6 +355,7 @@ def plan_state(
     allow_empty_prune: bool = False,
     adopt: bool = False,
     only: Collection[UnitKey] | None = None,
+    stamps: StampMemo | None = None,
 ) -> StatePlan:
     """Plan a whole source, or with `only` just those of its units.
 
@@ -362,12 +367,14 @@ def plan_state(
 
     `only` (a sync of the units whose Pods changed) plans those units and retires no inventory: whether a
     unit left the source is for a plan of the whole source to say. The whole source still decides whether
-    prunes are held."""
+    prunes are held. `stamps` (a controller's, kept across cycles) spares restamping unchanged units."""
+    if stamps is not None:
+        stamps.keep(unit.key for unit in state.units)
     held = prune_hold_reason(state.broken_files)
     units = [unit for unit in state.units if only is None or unit.key in only]
     if not adopt:
         units = [_owned_elsewhere(unit, inventories.get(unit.key), state.source_id) for unit in units]
-    plans = [plan_unit(unit, live, inventories.get(unit.key), state.source_id) for unit in units]
+    plans = [plan_unit(unit, live, inventories.get(unit.key), state.source_id, stamps) for unit in units]
     declared = {unit.key for unit in units}
     leftover = [
         inventories[key]

@@ -4,6 +4,7 @@ alone (an applied-hash on every object, a spec-hash on Pods), without comparing 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from gitops_ray.model.objects import KubeObject, annotation, metadata
@@ -60,6 +61,35 @@ def stamp(desired: KubeObject, hashes: SpecHashes | None = None) -> KubeObject:
     stamped = {**desired, "metadata": {**meta, "annotations": annotations}}
     annotations[APPLIED_HASH_ANNOTATION] = applied_hash(stamped, hashes)
     return stamped
+
+
+def stamp_all(objects: Iterable[KubeObject]) -> tuple[KubeObject, ...]:
+    """`stamp` of each object, with one spec-hash memo for them all (a unit's Pods share specs)."""
+    hashes = SpecHashes()
+    return tuple(stamp(obj, hashes) for obj in objects)
+
+
+class StampMemo:
+    """Each unit's objects stamped, kept from cycle to cycle while the unit's objects are the very same tuple
+    (a controller reuses its desired state while Git and its settings are unchanged: `edge.cycle.StateMemo`),
+    so a resync epoch hashes none of tens of thousands of unchanged objects again. An entry holds the tuple
+    it was made from, so that tuple's identity cannot be taken by another."""
+
+    def __init__(self) -> None:
+        self._units: dict[Hashable, tuple[tuple[KubeObject, ...], tuple[KubeObject, ...]]] = {}
+
+    def stamped(self, key: Hashable, objects: tuple[KubeObject, ...]) -> tuple[KubeObject, ...]:
+        known = self._units.get(key)
+        if known is None or known[0] is not objects:
+            known = (objects, stamp_all(objects))
+            self._units[key] = known
+        return known[1]
+
+    def keep(self, keys: Iterable[Hashable]) -> None:
+        """Forget the units not in `keys` (gone from the source)."""
+        wanted = set(keys)
+        for key in [key for key in self._units if key not in wanted]:
+            del self._units[key]
 
 
 def same_stamp(stamped: KubeObject, live: KubeObject) -> bool:

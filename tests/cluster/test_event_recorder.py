@@ -17,8 +17,8 @@ from gitops_ray.edge.fencing import Fenced
 from gitops_ray.edge.kube import KubeApi
 from gitops_ray.edge.kube.events import EventRecorder, EventTally
 from gitops_ray.model.objects import KubeObject
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.observe.events import EventSpec, EventType, Reason, cycle_events
-from gitops_ray.reconcile.inventory import MemberRef
 from gitops_ray.source.desired import desired_state
 
 pytestmark = pytest.mark.apiserver

@@ -33,8 +33,8 @@ from gitops_ray.edge.kube.api import KubeApi
 from gitops_ray.edge.kube.errors import KubeError, NotFound
 from gitops_ray.model.objects import KubeObject, uid
 from gitops_ray.model.ownership import FIELD_MANAGER
+from gitops_ray.model.refs import MemberRef
 from gitops_ray.observe.events import REPORTING_CONTROLLER, EventSpec
-from gitops_ray.reconcile.inventory import MemberRef
 
 log = structlog.get_logger(__name__)
 
