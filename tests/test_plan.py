@@ -25,7 +25,7 @@ from gitops_ray.reconcile.plan import (
     plan_state,
     plan_unit,
 )
-from gitops_ray.reconcile.stamp import stamp
+from gitops_ray.reconcile.stamp import StampMemo, stamp
 
 
 def pod(name: str, node_type: str, image: str = "rayproject/ray:2.52.0") -> dict[str, Any]:
@@ -171,6 +171,38 @@ def test_stamp_is_idempotent_and_leaves_its_input_alone() -> None:
     original = copy.deepcopy(HEAD)
     assert stamp(stamp(HEAD)) == stamp(HEAD)
     assert original == HEAD
+
+
+def test_stamp_memo_gives_the_same_stamped_objects_for_the_same_objects_tuple() -> None:
+    memo, objects = StampMemo(), (SERVICE, HEAD)
+    first = memo.stamped(KEY, objects)
+    assert first == (stamp(SERVICE), stamp(HEAD))
+    assert memo.stamped(KEY, objects) is first
+
+
+def test_stamp_memo_stamps_again_when_the_unit_has_other_objects() -> None:
+    memo = StampMemo()
+    memo.stamped(KEY, (SERVICE, HEAD))
+    assert memo.stamped(KEY, (HEAD,)) == (stamp(HEAD),)
+
+
+def test_stamp_memo_forgets_units_it_is_not_told_to_keep() -> None:
+    memo, objects = StampMemo(), (HEAD,)
+    first = memo.stamped(KEY, objects)
+    memo.keep([])
+    assert memo.stamped(KEY, objects) is not first
+
+
+def test_a_plan_with_a_stamp_memo_is_the_plan_without_one() -> None:
+    live = {ref(SERVICE): LIVE_SERVICE, ref(HEAD): applied(HEAD)}
+    memo, planned = StampMemo(), unit(SERVICE, HEAD, WORKER_0)
+    without = plan_unit(planned, live, inventory(SERVICE, HEAD))
+    assert plan_unit(planned, live, inventory(SERVICE, HEAD), stamps=memo) == without
+    assert plan_unit(planned, live, inventory(SERVICE, HEAD), stamps=memo) == without
+
+
+def test_a_unit_names_its_objects_refs_in_order() -> None:
+    assert unit(SERVICE, HEAD).refs == (ref(SERVICE), ref(HEAD))
 
 
 # --- one object -----------------------------------------------------------------------------------------
