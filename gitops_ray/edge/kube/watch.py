@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from sys import intern
 from typing import Any
 
 import structlog
@@ -26,8 +27,9 @@ import urllib3
 
 from gitops_ray.edge.kube.api import KubeApi
 from gitops_ray.edge.kube.errors import KubeError
-from gitops_ray.model.objects import KubeObject, metadata
-from gitops_ray.reconcile.compact import compact_live
+from gitops_ray.model.objects import KubeObject, label, metadata
+from gitops_ray.model.ownership import MANAGED_BY_LABEL, PART_OF_LABEL
+from gitops_ray.reconcile.compact import Shared, compact_live
 
 log = structlog.get_logger(__name__)
 
@@ -53,11 +55,25 @@ def _key(pod: KubeObject) -> PodKey:
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
-def _remembered(pod: KubeObject) -> KubeObject:
-    """What a relist needs of a Pod to report it deleted: its identity and labels."""
-    meta = metadata(pod)
-    kept = {key: meta[key] for key in ("namespace", "name", "uid", "labels") if key in meta}
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": kept}
+Remembered = tuple[str, str, str]
+"""What a relist needs of a Pod to report it deleted: its uid and the two labels that say whose it is
+(`observe.pod_events.applyset_to_sync`). A tuple of shared strings: tens of thousands are kept."""
+
+
+def _remembered(pod: KubeObject) -> Remembered:
+    return (
+        str(metadata(pod).get("uid") or ""),
+        intern(label(pod, MANAGED_BY_LABEL) or ""),
+        intern(label(pod, PART_OF_LABEL) or ""),
+    )
+
+
+def _gone(key: PodKey, remembered: Remembered) -> KubeObject:
+    """The Pod a relist no longer finds, as its DELETED event reports it."""
+    uid, managed_by, part_of = remembered
+    labels = {MANAGED_BY_LABEL: managed_by, PART_OF_LABEL: part_of}
+    meta = {"namespace": key[0], "name": key[1], "uid": uid, "labels": labels}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta}
 
 
 def _lines(response: Any) -> Iterator[bytes]:
@@ -97,7 +113,7 @@ class PodWatch:
         self.seconds = seconds
         self.failures = 0  # failed attempts since the last watch opened
         self.version = ""  # the last resourceVersion seen; "" lists first
-        self.known: dict[PodKey, KubeObject] = {}  # the Pods as last seen, for the next relist to compare
+        self.known: dict[PodKey, Remembered] = {}  # the Pods as last seen, for the next relist to compare
         self.lists = 0
         self.watches = 0
         self._stopping = threading.Event()
@@ -153,15 +169,16 @@ class PodWatch:
         """List the Pods; report those gone since the last look deleted, and every listed one changed. The
         list is compacted page by page (`reconcile.compact`): what is reported of a Pod is whether it is
         gone or stopped, and tens of thousands of whole Pods would cost over a gigabyte."""
+        shared: Shared = {}
         pods, version = self.kube.list_with_version(
-            "v1", "Pod", None, self.label_selector, shrink=compact_live
+            "v1", "Pod", None, self.label_selector, shrink=lambda pod: compact_live(pod, shared)
         )
         self.lists += 1
         listed = {_key(pod): pod for pod in pods}
-        for key, gone in sorted(self.known.items()):
+        for key, remembered in sorted(self.known.items()):
             now = listed.get(key)
-            if now is None or metadata(now).get("uid") != metadata(gone).get("uid"):
-                self.notify(DELETED, gone)
+            if now is None or metadata(now).get("uid") != remembered[0]:
+                self.notify(DELETED, _gone(key, remembered))
         for key, pod in sorted(listed.items()):
             self.notify("MODIFIED" if key in self.known else "ADDED", pod)
         self.known = {key: _remembered(pod) for key, pod in listed.items()}
