@@ -1,4 +1,5 @@
-"""Compact live Pods: what a cycle keeps of a listed Pod, and that every judgement of it stays the same."""
+"""Compact live objects: what a cycle keeps of a listed Pod or Service, and that every judgement of it stays
+the same."""
 
 from __future__ import annotations
 
@@ -46,7 +47,11 @@ def test_a_pod_only_we_wrote_keeps_metadata_status_and_the_spec_fields_assess_re
     assert compact_live(live) == {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {key: value for key, value in live["metadata"].items() if key != "managedFields"},
+        "metadata": {
+            key: value
+            for key, value in live["metadata"].items()
+            if key not in ("managedFields", "resourceVersion", "creationTimestamp")
+        },
         "spec": {"containers": [{"name": "ray-head"}], "restartPolicy": "Never"},
         "status": {
             "phase": "Running",
@@ -118,6 +123,55 @@ def test_compacted_pods_hold_equal_strings_once() -> None:
     assert one == other
 
 
+def test_a_container_state_keeps_its_reason_not_its_times_and_ids() -> None:
+    status = {
+        "phase": "Running",
+        "containerStatuses": [
+            {
+                "name": "ray-head",
+                "state": {
+                    "terminated": {
+                        "exitCode": 137,
+                        "reason": "OOMKilled",
+                        "finishedAt": "2026-12-04T10:00:00Z",
+                    }
+                },
+            },
+            {"name": "sidecar", "state": {"running": {"startedAt": "2026-12-04T09:00:00Z"}}},
+        ],
+    }
+
+    assert compact_live(live_pod(status=status))["status"]["containerStatuses"] == [
+        {"name": "ray-head", "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}},
+        {"name": "sidecar", "state": {"running": {}}},
+    ]
+
+
+def test_pods_compacted_with_one_shared_memo_hold_one_copy_of_equal_specs_and_statuses() -> None:
+    shared: dict[str, Any] = {}
+    first, second = (json.loads(json.dumps(live_pod(KUBELET))) for _ in range(2))
+
+    one, other = compact_live(first, shared), compact_live(second, shared)
+
+    assert one["spec"] is other["spec"]
+    assert one["status"] is other["status"]
+
+
+def test_a_service_keeps_its_cluster_ip_of_its_spec() -> None:
+    live = a_service()
+
+    assert compact_live(live) == {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            key: value
+            for key, value in live["metadata"].items()
+            if key not in ("managedFields", "resourceVersion", "creationTimestamp")
+        },
+        "spec": {"clusterIP": "None"},
+    }
+
+
 def test_compacting_leaves_the_listed_object_unchanged() -> None:
     live = live_pod(KUBELET)
     before = copy.deepcopy(live)
@@ -139,13 +193,25 @@ def without_spec_hash() -> dict[str, Any]:
     return live
 
 
+SERVICE: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "Service",
+    "metadata": {"name": "demo-head-svc", "namespace": "team-a", "labels": dict(OURS)},
+    "spec": {"clusterIP": "None", "ports": [{"name": "gcs", "port": 6379}]},
+}
+
+
 def a_service() -> dict[str, Any]:
+    return applied(SERVICE)
+
+
+def a_config_map() -> dict[str, Any]:
     return applied(
         {
             "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "demo-head-svc", "namespace": "team-a", "labels": dict(OURS)},
-            "spec": {"clusterIP": "None"},
+            "kind": "ConfigMap",
+            "metadata": {"name": "demo-scripts", "namespace": "team-a", "labels": dict(OURS)},
+            "data": {"run.sh": "ray start"},
         }
     )
 
@@ -156,7 +222,7 @@ def a_service() -> dict[str, Any]:
         pytest.param(live_pod(EDITOR), id="someone else wrote its spec"),
         pytest.param(being_deleted(), id="being deleted"),
         pytest.param(without_spec_hash(), id="no spec-hash stamp"),
-        pytest.param(a_service(), id="not a Pod"),
+        pytest.param(a_config_map(), id="neither a Pod nor a Service"),
     ],
 )
 def test_objects_that_may_need_a_field_by_field_comparison_are_kept_whole(live: dict[str, Any]) -> None:
@@ -211,3 +277,32 @@ def test_a_status_only_writer_other_than_the_cluster_keeps_the_pod_compactable()
     live = live_pod(("ray-autoscaler", {"f:status": {"f:conditions": {}}}))
 
     assert compact_live(live) is not live
+
+
+def headless_service_made_normal() -> dict[str, Any]:
+    desired = copy.deepcopy(SERVICE)
+    desired["spec"]["clusterIP"] = ""
+    return desired
+
+
+def service_relabelled() -> dict[str, Any]:
+    desired = copy.deepcopy(SERVICE)
+    desired["metadata"]["labels"]["team"] = "ml"
+    return desired
+
+
+@pytest.mark.parametrize(
+    ("desired", "standing"),
+    [
+        pytest.param(SERVICE, "synced", id="in sync"),
+        pytest.param(headless_service_made_normal(), "immutable", id="clusterIP changed in Git"),
+        pytest.param(service_relabelled(), "changed", id="labels changed in Git"),
+    ],
+)
+def test_a_compacted_service_is_judged_as_the_whole_service(desired: dict[str, Any], standing: str) -> None:
+    stamped, live = stamp(desired), a_service()
+
+    whole = assess(stamped, live, APPLYSET)
+
+    assert whole.standing == standing
+    assert assess(stamped, compact_live(live), APPLYSET) == whole

@@ -38,7 +38,7 @@ from gitops_ray.observe.health import cluster_health
 from gitops_ray.observe.outcome import SyncResult, UnitResult, healed_by
 from gitops_ray.observe.status import observe_unit, read_status
 from gitops_ray.reconcile.assess import Standing
-from gitops_ray.reconcile.compact import compact_live
+from gitops_ray.reconcile.compact import Shared, compact_live
 from gitops_ray.reconcile.inventory import Inventory, InventoryError, inventory_parent, parse_inventory
 from gitops_ray.reconcile.plan import (
     APPLY_ACTIONS,
@@ -51,7 +51,7 @@ from gitops_ray.reconcile.plan import (
     ordered_for_prune,
     plan_state,
 )
-from gitops_ray.reconcile.stamp import StampMemo
+from gitops_ray.reconcile.stamp import APPLIED_HASH_ANNOTATION, StampMemo
 
 Scope = tuple[str, str, str]  # (apiVersion, kind, namespace): one LIST each per cycle
 LIST_THREADS = 4  # LISTs in flight at once; the connection pool holds WRITE_THREADS * 2
@@ -125,19 +125,26 @@ def _unit_scopes(unit: RenderedUnit | None, inventory: Inventory | None) -> set[
 
 class _Compactor:
     """Compacts live objects as they arrive (`reconcile.compact`) and remembers which were compacted, so
-    those that turn out to need a field-by-field report are read again whole. Off for cycles that write
+    those that turn out to need a field-by-field report are read again whole. Only an object carrying the
+    applied-hash its desired object has now is compacted: one that Git changed is reported field by field
+    (an update's changed fields), and one no longer desired is pruned whole. Off for cycles that write
     nothing (dry run, observe-only): they report every difference, so they keep objects whole."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, expected: Mapping[MemberRef, str | None]) -> None:
         self.enabled = enabled
+        self.expected = expected  # the applied-hash of each desired object
         self.compacted: set[MemberRef] = set()
+        self.shared: Shared = {}
 
     def __call__(self, obj: KubeObject) -> KubeObject:
         if not self.enabled:
             return obj
-        compact = compact_live(obj)
+        ref = MemberRef.from_object(obj)
+        if annotation(obj, APPLIED_HASH_ANNOTATION) != self.expected.get(ref):
+            return obj
+        compact = compact_live(obj, self.shared)
         if compact is not obj:
-            self.compacted.add(MemberRef.from_object(obj))
+            self.compacted.add(ref)
         return compact
 
 
@@ -460,7 +467,14 @@ def _sync(
     namespaces = {ref.namespace for unit in synced.values() if unit.ok for ref in unit.refs}
     missing, ns_errors = _ensure_namespaces(kube, namespaces - {""}, options)
     scopes = {key: _unit_scopes(synced.get(key), inventories.get(key)) for key in {*synced, *inventories}}
-    compactor = _Compactor(options.heal and not kube.dry_run)
+    stamps = stamps if stamps is not None else StampMemo()
+    expected = {
+        ref: annotation(obj, APPLIED_HASH_ANNOTATION)
+        for unit in synced.values()
+        if unit.ok
+        for ref, obj in zip(unit.refs, stamps.stamped(unit.key, unit.objects), strict=True)
+    }
+    compactor = _Compactor(options.heal and not kube.dry_run, expected)
     live, list_errors = _list_live(kube, set().union(*scopes.values()), compactor)
     plan = plan_state(
         replace(state, units=tuple(units.values())),

@@ -1,10 +1,12 @@
-"""Compact live Pods: what a cycle keeps of a listed Pod that provably needs no field-by-field comparison.
+"""Compact live objects: what a cycle keeps of a listed Pod or Service that provably needs no field-by-field
+comparison.
 
 A Pod read from the cluster is mostly its spec and its managedFields (every field, twice over); a cycle at
-tens of thousands of Pods that kept them whole would hold gigabytes. A Pod stamped with its spec-hash, not
-being deleted and written by no one but gitops-ray (and the cluster's status bookkeeping) is judged by
-`assess` from its labels, annotations and status alone, so only those are kept, with the few spec fields
-`assess.terminated_pod` reads. Every other object is kept whole. Pure.
+tens of thousands of Pods that kept them whole would hold gigabytes. An object stamped by gitops-ray (a Pod
+with its spec-hash), not being deleted and written by no one but gitops-ray (and the cluster's status
+bookkeeping) is judged by `assess` from its labels, annotations and status alone, so only those are kept,
+with the few spec fields `assess` reads (a Pod's container names and restartPolicy for `terminated_pod`, a
+Service's clusterIP for `immutable_change`). Every other object is kept whole. Pure.
 """
 
 from __future__ import annotations
@@ -23,31 +25,50 @@ from gitops_ray.reconcile.owners import written_only_by_us
 KEPT_STATUS_FIELDS = ("phase", "conditions", "containerStatuses")
 KEPT_CONDITION_FIELDS = ("type", "status", "reason", "message")
 KEPT_CONTAINER_STATUS_FIELDS = ("name", "ready", "restartCount", "state")
+KEPT_CONTAINER_STATE_FIELDS = ("reason", "message", "exitCode")  # of `waiting`, `running`, `terminated`
+# Metadata no judgement reads: who wrote what (read before compacting), and the versions and times the
+# API server keeps (a LIST remembers the newest resourceVersion before its objects are compacted).
+DROPPED_METADATA = frozenset({"managedFields", "resourceVersion", "creationTimestamp"})
+COMPACT_KINDS = frozenset({"Pod", "Service"})
+
+Shared = dict[str, Any]
+"""Equal kept parts seen so far, by their text: the kept specs and statuses of a group's Pods are mostly
+equal, and one copy serves them all (nothing downstream mutates objects in place)."""
 
 
 def compactable(live: KubeObject) -> bool:
-    """True if `assess` judges `live` the same without its spec and managedFields."""
+    """True if `assess` judges `live` the same without its managedFields and the rest of its spec."""
+    kind = live.get("kind")
     return (
-        live.get("kind") == "Pod"
-        and annotation(live, SPEC_HASH_ANNOTATION) is not None
+        kind in COMPACT_KINDS
+        and (kind != "Pod" or annotation(live, SPEC_HASH_ANNOTATION) is not None)
         and not being_deleted(live)
         and written_only_by_us(live)
     )
 
 
-def compact_live(live: KubeObject) -> KubeObject:
+def compact_live(live: KubeObject, shared: Shared | None = None) -> KubeObject:
     """`live` without what no judgement of it reads (a new object), or `live` itself when it may need a
-    field-by-field comparison. Strings that are equal across Pods (label values, namespaces, condition
-    types) are interned: a decoded Pod has its own copy of each, and at tens of thousands of Pods sharing
-    them halves what a compact Pod costs."""
+    field-by-field comparison. Strings that are equal across objects (label values, namespaces, condition
+    types) are interned, and with `shared` (one per LIST or cycle) equal kept specs and statuses are one
+    object: a decoded Pod has its own copy of each, and at tens of thousands of Pods sharing them halves
+    what a compact Pod costs."""
     if not compactable(live):
         return live
-    meta = {key: value for key, value in metadata(live).items() if key != "managedFields"}
+    meta = {key: value for key, value in metadata(live).items() if key not in DROPPED_METADATA}
     meta["namespace"] = _shared(meta.get("namespace"))
     for key in ("labels", "annotations"):
         if isinstance(meta.get(key), dict):  # keys are shared by the JSON decoder already; values are str
             meta[key] = {name: intern(value) for name, value in meta[key].items()}
+    compact: KubeObject = {
+        "apiVersion": _shared(live.get("apiVersion")),
+        "kind": live["kind"],
+        "metadata": meta,
+    }
     spec = live.get("spec") or {}
+    if live["kind"] == "Service":
+        compact["spec"] = _one({"clusterIP": spec["clusterIP"]} if "clusterIP" in spec else {}, shared)
+        return compact
     kept_spec: KubeObject = {
         "containers": [{"name": _shared(container.get("name"))} for container in spec.get("containers") or []]
     }
@@ -60,16 +81,29 @@ def compact_live(live: KubeObject) -> KubeObject:
     if isinstance(status.get("conditions"), list):
         kept_status["conditions"] = [_kept(item, KEPT_CONDITION_FIELDS) for item in status["conditions"]]
     if isinstance(status.get("containerStatuses"), list):
-        kept_status["containerStatuses"] = [
-            _kept(item, KEPT_CONTAINER_STATUS_FIELDS) for item in status["containerStatuses"]
-        ]
-    return {
-        "apiVersion": _shared(live.get("apiVersion")),
-        "kind": "Pod",
-        "metadata": meta,
-        "spec": kept_spec,
-        "status": kept_status,
-    }
+        kept_status["containerStatuses"] = [_container_status(item) for item in status["containerStatuses"]]
+    compact["spec"] = _one(kept_spec, shared)
+    compact["status"] = _one(kept_status, shared)
+    return compact
+
+
+def _one(part: KubeObject, shared: Shared | None) -> KubeObject:
+    """The equal part seen before, else `part` (remembered). Kept parts are plain JSON values built in a
+    fixed field order, so equal parts have equal texts."""
+    if shared is None:
+        return part
+    found: KubeObject = shared.setdefault(repr(part), part)
+    return found
+
+
+def _container_status(item: Any) -> Any:
+    kept = _kept(item, KEPT_CONTAINER_STATUS_FIELDS)
+    if isinstance(kept, dict) and isinstance(kept.get("state"), Mapping):
+        kept["state"] = {
+            _shared(name): _kept(detail, KEPT_CONTAINER_STATE_FIELDS)
+            for name, detail in kept["state"].items()
+        }
+    return kept
 
 
 def _shared(value: Any) -> Any:

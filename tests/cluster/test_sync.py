@@ -12,6 +12,7 @@ from kubernetes.config import new_client_from_config
 from testkit import raycluster
 
 from gitops_ray.edge.kube import KubeApi, connect
+from gitops_ray.report.text import change_lines
 
 pytestmark = pytest.mark.apiserver
 
@@ -60,6 +61,27 @@ def test_changing_a_ray_start_param_recreates_the_affected_pods_only(
     ]
     assert "--num-cpus=3" in str(live(kube, "Pod", namespace, "demo-small-worker-0")["spec"]["containers"])
     assert result.units[0].counts.recreated == 2
+
+
+def test_an_update_lists_only_the_fields_git_changed(kube: KubeApi, namespace: str, tmp_path: Path) -> None:
+    cluster = raycluster("demo", namespace, workers=1)
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [cluster]})
+    sync(tmp_path, kube)
+    cluster["spec"]["headGroupSpec"]["template"].setdefault("metadata", {}).setdefault("labels", {})[
+        "team"
+    ] = "ml"
+    write_source(tmp_path, {f"{namespace}/demo.yaml": [cluster]})
+
+    result = sync(tmp_path, kube)
+
+    (head,) = [change for change in result.units[0].changes if change.ref.name == "demo-head"]
+    lines = change_lines(head)
+    assert lines[0] == f"~ update Pod {namespace}/demo-head (desired state changed since the last apply)"
+    assert [line.split(": ")[0] for line in lines[1:]] == [
+        '  metadata.annotations["gitops-ray.io/applied-hash"]',
+        '  metadata.annotations["ray.io/upgrade-strategy-recreate-hash"]',
+        "  metadata.labels.team",
+    ]
 
 
 def test_scaling_a_group_up_creates_the_next_indices(kube: KubeApi, namespace: str, tmp_path: Path) -> None:
