@@ -125,10 +125,10 @@ def _unit_scopes(unit: RenderedUnit | None, inventory: Inventory | None) -> set[
 
 class _Compactor:
     """Compacts live objects as they arrive (`reconcile.compact`) and remembers which were compacted, so
-    those that turn out to need a field-by-field report are read again whole. Only an object carrying the
-    applied-hash its desired object has now is compacted: one that Git changed is reported field by field
-    (an update's changed fields), and one no longer desired is pruned whole. Off for cycles that write
-    nothing (dry run, observe-only): they report every difference, so they keep objects whole."""
+    those that turn out to need a field-by-field report are read again whole. A desired object whose
+    applied-hash Git changed is kept whole (an update lists the fields it changes); the others listed with
+    it (other clusters' Pods in the namespace, members no longer desired) are compacted. Off for cycles
+    that write nothing (dry run, observe-only): they report every difference, so they keep objects whole."""
 
     def __init__(self, enabled: bool, expected: Mapping[MemberRef, str | None]) -> None:
         self.enabled = enabled
@@ -140,7 +140,7 @@ class _Compactor:
         if not self.enabled:
             return obj
         ref = MemberRef.from_object(obj)
-        if annotation(obj, APPLIED_HASH_ANNOTATION) != self.expected.get(ref):
+        if ref in self.expected and annotation(obj, APPLIED_HASH_ANNOTATION) != self.expected[ref]:
             return obj
         compact = compact_live(obj, self.shared)
         if compact is not obj:
