@@ -131,8 +131,8 @@ def test_a_version_too_old_for_a_restarted_api_server_lists_again_and_a_pod_gone
         assert recorder.of("watched") == [
             ("ADDED", "watched", "demo-head"),
             ("ADDED", "watched", "demo-small-worker-0"),
-            ("DELETED", "watched", "demo-small-worker-0"),
-            ("MODIFIED", "watched", "demo-head"),
+            ("MODIFIED", "watched", "demo-head"),  # reported as the relist reads it
+            ("DELETED", "watched", "demo-small-worker-0"),  # once the relist is whole
         ]
         assert recorder.watch.lists == 2
     finally:

@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import urllib3
 from kubernetes.client.exceptions import ApiException
@@ -35,6 +35,7 @@ from gitops_ray.model.ownership import (
     TOOLING,
 )
 
+Kept = TypeVar("Kept")  # what a LIST keeps of each object (`list_with_version`'s `shrink`)
 APPLY_PATCH = "application/apply-patch+yaml"
 TOO_LARGE_RESOURCE_VERSION = "Too large resource version"  # the API server's words, HTTP 504
 # Objects per LIST page: a page of Pods is a few MB as JSON, so a cycle holds little more than what it keeps.
@@ -137,16 +138,31 @@ class KubeApi:
         everything it wrote itself. An expired continue token (HTTP 410) starts the list again."""
         return self._list(api_version, kind, namespace, label_selector, cached, shrink)[0]
 
+    @overload
+    def list_with_version(
+        self, api_version: str, kind: str, namespace: str | None, label_selector: str = ""
+    ) -> tuple[list[KubeObject], str]: ...
+
+    @overload
+    def list_with_version(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        label_selector: str,
+        shrink: Callable[[KubeObject], Kept],
+    ) -> tuple[list[Kept], str]: ...
+
     def list_with_version(
         self,
         api_version: str,
         kind: str,
         namespace: str | None,
         label_selector: str = "",
-        shrink: Callable[[KubeObject], KubeObject] | None = None,
-    ) -> tuple[list[KubeObject], str]:
+        shrink: Callable[[KubeObject], Any] | None = None,
+    ) -> tuple[list[Any], str]:
         """`list_objects`, read from etcd, with the list's resourceVersion: a watch from that version
-        misses no change after the list (`watch`)."""
+        misses no change after the list (`watch`). `shrink` may make anything of each object."""
         return self._list(api_version, kind, namespace, label_selector, shrink=shrink)
 
     def _list(
@@ -156,15 +172,15 @@ class KubeApi:
         namespace: str | None,
         label_selector: str = "",
         cached: bool = False,
-        shrink: Callable[[KubeObject], KubeObject] | None = None,
-    ) -> tuple[list[KubeObject], str]:
+        shrink: Callable[[KubeObject], Any] | None = None,
+    ) -> tuple[list[Any], str]:
         resource = self.resource(api_version, kind)
         query = [("labelSelector", label_selector)] if label_selector else []
         query.append(("limit", str(LIST_PAGE)))
         seen = self._seen_versions.get((api_version, kind)) if cached else None
         first = [("resourceVersion", str(seen)), ("resourceVersionMatch", "NotOlderThan")] if seen else []
         where = f" in namespace {namespace}" if resource.namespaced and namespace else ""
-        items: list[KubeObject] = []
+        items: list[Any] = []
         token = ""
         while True:
             try:

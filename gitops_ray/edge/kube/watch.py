@@ -29,7 +29,6 @@ from gitops_ray.edge.kube.api import KubeApi
 from gitops_ray.edge.kube.errors import KubeError
 from gitops_ray.model.objects import KubeObject, label, metadata
 from gitops_ray.model.ownership import MANAGED_BY_LABEL, PART_OF_LABEL
-from gitops_ray.reconcile.compact import Shared, compact_live
 
 log = structlog.get_logger(__name__)
 
@@ -166,22 +165,23 @@ class PodWatch:
             _shut(response)
 
     def _relist(self) -> None:
-        """List the Pods; report those gone since the last look deleted, and every listed one changed. The
-        list is compacted page by page (`reconcile.compact`): what is reported of a Pod is whether it is
-        gone or stopped, and tens of thousands of whole Pods would cost over a gigabyte."""
-        shared: Shared = {}
-        pods, version = self.kube.list_with_version(
-            "v1", "Pod", None, self.label_selector, shrink=lambda pod: compact_live(pod, shared)
-        )
+        """List the Pods; report every listed one changed as its page arrives, then those gone since the
+        last look deleted. Of each Pod only what a later relist compares is kept: tens of thousands of
+        Pods, even compacted, would be tens of MB while the first cycle holds its own."""
+
+        def seen(pod: KubeObject) -> tuple[PodKey, Remembered]:
+            key = _key(pod)
+            self.notify("MODIFIED" if key in self.known else "ADDED", pod)
+            return key, _remembered(pod)
+
+        pods, version = self.kube.list_with_version("v1", "Pod", None, self.label_selector, shrink=seen)
         self.lists += 1
-        listed = {_key(pod): pod for pod in pods}
+        listed = dict(pods)
         for key, remembered in sorted(self.known.items()):
             now = listed.get(key)
-            if now is None or metadata(now).get("uid") != remembered[0]:
+            if now is None or now[0] != remembered[0]:
                 self.notify(DELETED, _gone(key, remembered))
-        for key, pod in sorted(listed.items()):
-            self.notify("MODIFIED" if key in self.known else "ADDED", pod)
-        self.known = {key: _remembered(pod) for key, pod in listed.items()}
+        self.known = listed
         self.version = version
         log.info("watch.listed", pods=len(pods), version=version)
 
