@@ -250,7 +250,7 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
             # its own pool; no urllib3 retries: the watch retries with its own backoff
             watch_kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
         if settings.leader_election:
-            from kubernetes.client import ApiClient
+            from gitops_ray.edge.kube.official import ApiClient
 
             configuration = load_configuration(settings.kubeconfig, settings.context)
             configuration.retries = False  # the elector's next round is the retry

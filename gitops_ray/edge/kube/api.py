@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
 import urllib3
-from kubernetes.client.exceptions import ApiException
 
 from gitops_ray.edge.fencing import WriteCheck, unfenced
 from gitops_ray.edge.kube.counting import READ_METHODS, RequestCounter
 from gitops_ray.edge.kube.errors import KubeError, NotFound, request_error, unreachable_error
+from gitops_ray.edge.kube.official import ApiException
 from gitops_ray.edge.kube.resources import (
     BUILTIN_RESOURCES,
     Resource,

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
-
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.config import (
-    ConfigException,
-    list_kube_config_contexts,
-    load_incluster_config,
-    load_kube_config,
-)
+from typing import Any
 
 from gitops_ray.edge.kube.api import KubeApi
 from gitops_ray.edge.kube.counting import RequestCounter, count_requests
 from gitops_ray.edge.kube.errors import KubeError
+from gitops_ray.edge.kube.official import (
+    ApiClient,
+    ConfigException,
+    Configuration,
+    list_kube_config_contexts,
+    load_incluster_config,
+    load_kube_config,
+)
 
 WRITE_THREADS = 4  # the benchmark's sweet spot; the connection pool holds a few more
 SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
@@ -39,7 +40,7 @@ def default_namespace(kubeconfig: str | None, context: str | None) -> str:
     return str(((chosen or {}).get("context") or {}).get("namespace") or "default")
 
 
-def load_configuration(kubeconfig: str | None, context: str | None) -> Configuration:
+def load_configuration(kubeconfig: str | None, context: str | None) -> Any:
     """In-cluster config when neither file nor context is given and we run in a Pod; else the kubeconfig."""
     configuration = Configuration()
     try:

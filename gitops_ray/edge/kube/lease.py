@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
-from kubernetes.client import ApiClient
-from kubernetes.client.exceptions import ApiException
 
 from gitops_ray.edge.fencing import Fenced
+from gitops_ray.edge.kube.official import ApiException
 from gitops_ray.edge.kube.transport import call
 
 log = structlog.get_logger(__name__)
@@ -212,7 +211,7 @@ class LeaderElector:
 class KubeLeaseStore:
     """The Lease object on the API server, as plain JSON, through the official client."""
 
-    def __init__(self, api_client: ApiClient, namespace: str, name: str, timeout: float = 10.0) -> None:
+    def __init__(self, api_client: Any, namespace: str, name: str, timeout: float = 10.0) -> None:
         self.api_client = api_client
         self.timeout = timeout  # a renew answered after the deadline is worth nothing: keep it short
         self.collection = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
