@@ -27,6 +27,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from gitops_ray import __version__
 from gitops_ray.app.http import serve_http
 from gitops_ray.app.logs import configure_logging
+from gitops_ray.app.memory import limit_malloc_arenas
 from gitops_ray.app.metrics import Metrics
 from gitops_ray.app.settings import ControllerSettings
 from gitops_ray.app.webhook import Webhook, webhook_secret
@@ -234,6 +235,7 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
 
     On a signal, writes are fenced at once (the running cycle aborts at its next write or push), the
     running cycle is waited for, and only then is the Lease released: a successor never overlaps us."""
+    limit_malloc_arenas(environ)  # before any thread starts
     configure_logging(settings.log_format, settings.log_level)
     secret = webhook_secret(settings, environ)
     agent = user_agent(settings.identity)
