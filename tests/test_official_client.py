@@ -33,6 +33,30 @@ def test_a_later_import_of_the_whole_client_reuses_the_same_classes() -> None:
     assert same == "True True CoreV1Api"
 
 
+def test_decoding_into_a_model_imports_the_models_on_demand() -> None:
+    decoded = run_python(
+        "import sys\n"
+        "from gitops_ray.edge.kube import official\n"
+        "before = 'kubernetes.client.models' in sys.modules\n"
+        "pod = official.ApiClient()._ApiClient__deserialize({'metadata': {'name': 'p'}}, 'V1Pod')\n"
+        "print(before, type(pod).__name__, pod.metadata.name)"
+    )
+
+    assert decoded == "False V1Pod p"
+
+
+def test_the_whole_client_imported_later_decodes_into_models() -> None:
+    names = run_python(
+        "from gitops_ray.edge.kube import official\n"
+        "from kubernetes import client\n"
+        "listed = {'items': [{'reason': 'Applied', 'involvedObject': {}, 'metadata': {}}]}\n"
+        "events = client.ApiClient()._ApiClient__deserialize(listed, 'CoreV1EventList')\n"
+        "print(type(events).__name__, events.items[0].reason)"
+    )
+
+    assert names == "CoreV1EventList Applied"
+
+
 def test_the_whole_client_imported_first_is_used_as_it_is() -> None:
     same = run_python(
         "import kubernetes.client\n"
