@@ -8,6 +8,7 @@ Generates a repository of N RayClusters (1 head + one group of 30 workers each, 
   sync --once --repo URL: first, no-op, one cluster changed (commit + push)          API server #2
   run (the controller) on the same remote: first cycle, idle polls, resync epochs    API server #2
   run: deleted Pods back (one worker, then one cluster's workers at once)           API server #2
+  run: one cluster changed (commit + push; its cycle.done's count of units rendered) API server #2
   kubectl apply --server-side of the rendered objects: first, no-op                  API server #3
 
 Each group gets a fresh test API server (`scripts/k8s-testenv up`, always `down` afterwards), so every
@@ -392,6 +393,8 @@ class Event:
     ticks: int  # utime+stime+cutime+cstime of the controller, in clock ticks
     rss_kb: int
     hwm_kb: int
+    rendered: int | None = None  # cycle.done: units rendered and serialized (not served by the cache)
+    revision: str = ""  # cycle.done: the commit it applied
 
 
 def proc_ticks(pid: int) -> int:
@@ -432,7 +435,8 @@ class ControllerWatch:
             line = raw.decode("utf-8", "replace")
             self.log.write(line)
             try:
-                name = str(json.loads(line).get("event", ""))
+                record = json.loads(line)
+                name = str(record.get("event", ""))
             except (ValueError, AttributeError):
                 self.not_json += 1
                 self.missed_ticks += "maximum number of running instances reached" in line
@@ -446,8 +450,10 @@ class ControllerWatch:
                 rss, hwm = proc_memory(self.proc.pid)
             except (OSError, ValueError, IndexError):
                 continue
+            revision = str(record.get("revision", ""))
+            event = Event(time.perf_counter(), name, ticks, rss, hwm, record.get("rendered"), revision)
             with self.cond:
-                self.events.append(Event(time.perf_counter(), name, ticks, rss, hwm))
+                self.events.append(event)
                 self.cond.notify_all()
 
     def ends(self, name: str | None = None) -> list[Event]:
@@ -456,8 +462,19 @@ class ControllerWatch:
             return [e for e in self.events if e.name != "git.synced" and name in (None, e.name)]
 
     def wait_for_done(self, count: int, deadline: float) -> bool:
+        return self.wait_for(lambda: sum(e.name == "cycle.done" for e in self.events) >= count, deadline)
+
+    def wait_for_revision(self, revision: str, deadline: float) -> Event | None:
+        """The first cycle.done that applied `revision`, once it is logged."""
+
+        def applied() -> list[Event]:
+            return [e for e in self.events if e.name == "cycle.done" and e.revision == revision]
+
+        return applied()[0] if self.wait_for(lambda: bool(applied()), deadline) else None
+
+    def wait_for(self, condition: Callable[[], bool], deadline: float) -> bool:
         with self.cond:
-            while sum(e.name == "cycle.done" for e in self.events) < count:
+            while not condition():
                 left = deadline - time.perf_counter()
                 if left <= 0 or self.proc.poll() is not None:
                     return False
@@ -481,10 +498,18 @@ class ControllerPlan:
 
 
 def bench_controller(
-    bench: Bench, exe: str, url: str, kubeconfig: str, work: Path, objects: int | None, plan: ControllerPlan
+    bench: Bench,
+    exe: str,
+    url: str,
+    kubeconfig: str,
+    work: Path,
+    objects: int | None,
+    plan: ControllerPlan,
+    push_change: Callable[[], str],
 ) -> None:
     """`gitops-ray run` against the remote (already synced by `sync --once --repo`): its first cycle, the
-    idle polls after it, `plan.resyncs` resync epochs; then SIGTERM.
+    idle polls after it, `plan.resyncs` resync epochs, Pods deleted under it, one cluster changed and
+    pushed (`push_change`, which returns the pushed commit); then SIGTERM.
 
     It shares `sync --once --repo`'s cache dir, as a restarted controller keeps its cache volume: the first
     cycle fetches, it does not clone. (Before commit 26bcb8d a repo cycle recorded the cache clone's path
@@ -528,6 +553,7 @@ def bench_controller(
                 bench.notes.append("controller: fewer resync cycles than planned before the timeout")
             _controller_rows(bench, watch, objects, plan)
             _pod_reaction_rows(bench, kubeconfig, proc.pid, plan)
+            _changed_cluster_row(bench, watch, push_change, objects, plan, deadline)
             rss, hwm = proc_memory(proc.pid)
             bench.notes.append(
                 f"controller memory before SIGTERM: VmRSS {rss / 1024:.0f} MB, VmHWM {hwm / 1024:.0f} MB"
@@ -620,6 +646,35 @@ def _controller_rows(bench: Bench, watch: ControllerWatch, objects: int | None, 
             cpu,
             end.hwm_kb / 1024,
             note=f"steady state: {100 * cpu / wall:.0f}% of one core (interval {plan.interval:g} s)",
+        )
+    )
+
+
+def _changed_cluster_row(
+    bench: Bench,
+    watch: ControllerWatch,
+    push_change: Callable[[], str],
+    objects: int | None,
+    plan: ControllerPlan,
+    deadline: float,
+) -> None:
+    """One cluster's file changed, committed and pushed under the running controller: wall from the push to
+    the cycle.done that applied it, the controller's CPU meanwhile, and that cycle's `rendered` count (the
+    units rendered and serialized again: the changed one alone)."""
+    ticks, started = proc_ticks(watch.proc.pid), time.perf_counter()
+    revision = push_change()
+    done = watch.wait_for_revision(revision, max(deadline, started + 120))
+    if done is None:
+        bench.notes.append(f"controller: no cycle.done for the pushed change {revision[:12]}")
+        return
+    bench.add(
+        Figure(
+            "run: 1 cluster changed (commit + push)",
+            done.at - started,
+            (done.ticks - ticks) / CLK_TCK,
+            done.hwm_kb / 1024,
+            objects,
+            note=f"push -> cycle.done (polls every {plan.interval:g} s); cycle.done rendered={done.rendered}",
         )
     )
 
@@ -739,13 +794,23 @@ def run_benchmark(args: argparse.Namespace, work: Path, bench: Bench) -> None:
             sync=True,
             note="head Pod recreated",
         )
+
+        def push_change() -> str:
+            """Another cluster's head gets 2 CPUs: a commit pushed to the remote the controller polls."""
+            index = (changed_index + 1) % args.clusters
+            git(clone, "pull", "--quiet", "--rebase", "origin", "main")  # the controller commits back
+            write_cluster(clone, index, head_cpus="2")
+            git(clone, "commit", "--quiet", "-am", f"rc-{index:05d}: head num-cpus 2")
+            git(clone, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+            return git(clone, "rev-parse", "HEAD").strip()
+
         if args.skip_run:
             bench.notes.append("gitops-ray run: skipped (--skip-run)")
         else:
             print("\ngitops-ray run (API server #2, same remote):", flush=True)
             plan = controller_plan(args, bench.find(REPO_NOOP))
             try:
-                bench_controller(bench, exe, url, kubeconfig, work, objects, plan)
+                bench_controller(bench, exe, url, kubeconfig, work, objects, plan, push_change)
                 bench.notes.append(
                     "controller: --cache-dir shared with `sync --once --repo` (a restart with its cache: "
                     "fetch, no clone); /metrics has no process_cpu_seconds_total (own registry), so CPU is "
