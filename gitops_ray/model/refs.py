@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 from gitops_ray.model.objects import KubeObject, api_group, kind_rank, natural_key, object_ref
@@ -36,7 +37,8 @@ class MemberRef:
         group, version, kind, namespace, name = parts
         if not version or not kind or not name:
             raise ValueError(f"version, Kind and name must not be empty, got {line!r}")
-        return cls(f"{group}/{version}" if group else version, kind, namespace, name)
+        api_version = intern(f"{group}/{version}" if group else version)
+        return cls(api_version, intern(kind), intern(namespace), name)  # an inventory lists thousands
 
     @property
     def version(self) -> str:
