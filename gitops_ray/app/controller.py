@@ -244,20 +244,17 @@ def run_controller(settings: ControllerSettings, environ: dict[str, str]) -> int
     watch_kube: KubeApi | None = None
     if settings.apply:
         from gitops_ray.edge.kube import connect
-        from gitops_ray.edge.kube.client import load_configuration
+        from gitops_ray.edge.kube.client import official_api_client
 
         kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
         kube_factory = lambda: kube  # noqa: E731 (one connection for the process's lifetime)
         if settings.heal and not settings.dry_run:
             # its own pool; no urllib3 retries: the watch retries with its own backoff
             watch_kube = connect(settings.kubeconfig, settings.context, user_agent=agent, resend=False)
-        if settings.leader_election:
-            from gitops_ray.edge.kube.official import ApiClient
-
-            configuration = load_configuration(settings.kubeconfig, settings.context)
-            configuration.retries = False  # the elector's next round is the retry
-            api_client = ApiClient(configuration)
-            api_client.user_agent = agent
+        if settings.leader_election:  # no urllib3 retries: the elector's next round is the retry
+            api_client = official_api_client(
+                settings.kubeconfig, settings.context, user_agent=agent, resend=False
+            )
     stopping = threading.Event()
     controller = Controller(repo_settings(settings, environ), settings, kube_factory)
     if kube_factory is not None:

@@ -11,7 +11,6 @@ starting the controller gets it; a `MALLOC_ARENA_MAX` the operator sets wins.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Mapping
 
 M_ARENA_MAX = -8  # glibc's malloc.h
@@ -22,13 +21,10 @@ def limit_malloc_arenas(environ: Mapping[str, str], arenas: int = 1) -> bool:
     (musl, macOS) or the operator chose a cap in the environment."""
     if "MALLOC_ARENA_MAX" in environ:
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        gnu_get_libc_version = libc.gnu_get_libc_version  # glibc only; musl's mallopt is a no-op stub
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):
+    libc = ctypes.CDLL(None)  # the process's own symbols, libc's among them: no library search at start-up
+    if not hasattr(libc, "gnu_get_libc_version") or not hasattr(libc, "mallopt"):  # musl's mallopt is a stub
         return False
-    del gnu_get_libc_version
+    mallopt = libc.mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_ARENA_MAX, arenas))

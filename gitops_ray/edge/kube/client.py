@@ -61,14 +61,14 @@ def load_configuration(kubeconfig: str | None, context: str | None) -> Any:
     return configuration
 
 
-def connect(
+def official_api_client(
     kubeconfig: str | None,
     context: str | None,
     *,
     user_agent: str | None = None,
     resend: bool = True,
-) -> KubeApi:
-    """A `KubeApi` whose every request is counted by verb.
+) -> Any:
+    """The official client's `ApiClient`, with its own connection pool.
 
     `user_agent` names this client in the API server's audit log. `resend=False` turns off urllib3's
     automatic retries: a fenced client checks a write once, before sending it, so a retry after a
@@ -79,6 +79,19 @@ def connect(
     api_client = ApiClient(configuration)
     if user_agent:
         api_client.user_agent = user_agent
+    return api_client
+
+
+def connect(
+    kubeconfig: str | None,
+    context: str | None,
+    *,
+    user_agent: str | None = None,
+    resend: bool = True,
+) -> KubeApi:
+    """A `KubeApi` whose every request is counted by verb (`official_api_client` says what the options
+    do)."""
+    api_client = official_api_client(kubeconfig, context, user_agent=user_agent, resend=resend)
     counter = RequestCounter()
     count_requests(api_client.rest_client, counter)
     return KubeApi(api_client, counter)
